@@ -1,0 +1,14 @@
+# glifbench: Chapman et al. (NICE 2024), end to end. See README.md.
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+
+
+rule all:
+    input:
+        rules.data.input,
+    default_target: True

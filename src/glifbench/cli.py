@@ -1,0 +1,200 @@
+"""Command-line entry points called by the Snakemake rules: ``python -m glifbench <command>``.
+
+Each command is a thin wrapper: it parses arguments (structured settings arrive as one JSON
+object, exactly the config section the rule passes through ``params:``), calls the package,
+and turns a :class:`~glifbench.data.fetch.DataError` into a one-line error and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from glifbench.data.fetch import DataError
+
+log = logging.getLogger("glifbench")
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], None], Callable[[argparse.ArgumentParser], None]]] = {}
+
+
+def command(name: str, arguments: Callable[[argparse.ArgumentParser], None]):
+    """Register ``func`` as sub-command ``name`` whose arguments ``arguments`` declares."""
+
+    def register(func: Callable[[argparse.Namespace], None]):
+        COMMANDS[name] = (func, arguments)
+        return func
+
+    return register
+
+
+def _json(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SystemExit(f"error: --params is not valid JSON: {err}") from err
+    if not isinstance(value, dict):
+        raise SystemExit("error: --params must be a JSON object")
+    return value
+
+
+# --- fetch -------------------------------------------------------------------------------------
+def _fetch_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", required=True)
+    p.add_argument("--dest", required=True, type=Path)
+    p.add_argument("--checksum", default=None, help="expected digest; omit to skip")
+    p.add_argument("--algorithm", default="md5")
+    p.add_argument("--mirror", default=None, help="local file or folder used instead of the URL")
+
+
+@command("fetch", _fetch_args)
+def fetch_command(args: argparse.Namespace) -> None:
+    from glifbench.data.fetch import fetch
+
+    mirror = args.mirror or None
+    fetch(args.url, args.dest, args.checksum or None, args.algorithm, mirror)
+    log.info("fetched %s -> %s", mirror or args.url, args.dest)
+
+
+# --- backgrounds -------------------------------------------------------------------------------
+def _background_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", choices=["builtin", "dior"], required=True)
+    p.add_argument("--zip", type=Path, help="DIOR Images_trainval.zip (source dior)")
+    p.add_argument("--train-out", type=Path, required=True)
+    p.add_argument("--val-out", type=Path, required=True)
+    p.add_argument("--params", type=_json, default={})
+
+
+@command("backgrounds", _background_args)
+def backgrounds_command(args: argparse.Namespace) -> None:
+    from glifbench.data import backgrounds
+
+    if args.source == "builtin":
+        names = args.params.get("builtin_backgrounds", {})
+        backgrounds.build_builtin(args.train_out, args.val_out, names.get("train", []), names.get("val", []))
+    else:
+        if args.zip is None:
+            raise DataError("--zip is required for source dior")
+        dior = args.params.get("dior", {})
+        backgrounds.build_dior(
+            args.zip, args.train_out, args.val_out, dior.get("val_fraction", 0.2),
+            dior.get("split_seed", 0), dior.get("n_images"),
+        )  # fmt: skip
+    log.info("wrote %s and %s", args.train_out, args.val_out)
+
+
+# --- SOT ---------------------------------------------------------------------------------------
+def _shard_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backgrounds", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--split", choices=["train", "val"], required=True)
+    p.add_argument("--shard", type=int, required=True)
+    p.add_argument("--n-trials", type=int, required=True)
+    p.add_argument("--seed", type=int, required=True, help="base seed of the dataset")
+    p.add_argument("--params", type=_json, default={}, help="stimulus parameters (JSON)")
+
+
+@command("sot-shard", _shard_args)
+def sot_shard_command(args: argparse.Namespace) -> None:
+    from glifbench.data.backgrounds import load_stack
+    from glifbench.data.sot_store import shard_seed, write_shard
+
+    seed = shard_seed(args.seed, args.split, args.shard)
+    write_shard(args.out, load_stack(args.backgrounds), args.n_trials, seed, args.params)
+    log.info("wrote %d trials to %s (seed %d)", args.n_trials, args.out, seed)
+
+
+def _index_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--split", choices=["train", "val"], required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("shards", nargs="+", type=Path)
+
+
+@command("sot-index", _index_args)
+def sot_index_command(args: argparse.Namespace) -> None:
+    from glifbench.data.sot_store import write_index
+
+    index = write_index(args.out, args.shards, args.split)
+    log.info("%s: %d trials in %d shards", args.split, index["n_trials"], len(index["shards"]))
+
+
+def _figure_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backgrounds", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--params", type=_json, default={})
+
+
+@command("sot-figure", _figure_args)
+def sot_figure_command(args: argparse.Namespace) -> None:
+    from glifbench.data.backgrounds import load_stack
+    from glifbench.figures.sot_example import plot_sot_example
+
+    plot_sot_example(load_stack(args.backgrounds), args.out, args.seed, args.params)
+    log.info("wrote %s", args.out)
+
+
+# --- FSDD and MNIST ----------------------------------------------------------------------------
+def _fsdd_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--archive", default="builtin", help="recordings .tar.gz, or 'builtin'")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--params", type=_json, default={}, help="spectrogram recipe (JSON)")
+
+
+@command("fsdd", _fsdd_args)
+def fsdd_command(args: argparse.Namespace) -> None:
+    from glifbench.data import fsdd
+
+    builtin = args.archive == "builtin"
+    archive = fsdd.builtin_archive() if builtin else Path(args.archive)
+    sizes = fsdd.build_spectrograms(archive, args.out, expect_complete=not builtin, **args.params)
+    log.info("FSDD spectrograms from %s: %s", archive, sizes)
+
+
+def _mnist_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", choices=["builtin", "download"], required=True)
+    p.add_argument("--folder", type=Path, help="folder with the four IDX .gz files")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--params", type=_json, default={})
+
+
+@command("mnist", _mnist_args)
+def mnist_command(args: argparse.Namespace) -> None:
+    from glifbench.data import mnist
+
+    if args.source == "builtin":
+        sizes = mnist.build_standin(
+            args.out, args.params.get("standin_test_fraction", 0.2), args.params.get("standin_seed", 0)
+        )
+    else:
+        if args.folder is None:
+            raise DataError("--folder is required for source download")
+        sizes = mnist.build_from_idx(args.folder, args.out)
+    log.info("MNIST (%s): %s", args.source, sizes)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="glifbench", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (func, arguments) in COMMANDS.items():
+        p = sub.add_parser(name, help=(func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else None)
+        arguments(p)
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+import json
+from pathlib import Path
+
+import yaml
+from snakemake.utils import min_version, validate
+
+from glifbench.settings import deep_merge
+from glifbench.data.sot_store import shard_sizes
+
+min_version("9.0")
+
+SCHEMA = "../schemas/config.schema.yaml"
+ENV = "../../envs/glifbench.yaml"
+
+# 1. What the user wrote (config.yaml + --config): fail at once on a typo or a wrong type.
+validate(config, SCHEMA, set_default=False)
+# 2. The preset named by `scale` fills what the user did not set; 3. schema defaults the rest.
+_scale = config.get("scale", "demo")
+with open(workflow.source_path(f"../presets/{_scale}.yaml")) as _fh:
+    _resolved = deep_merge(yaml.safe_load(_fh) or {}, config)
+validate(_resolved, SCHEMA, set_default=True)
+config.clear()
+config.update(_resolved)
+
+SPLITS = ["train", "val"]
+
+
+def as_json(value):
+    """A config section as one JSON argument for `python -m glifbench`."""
+    return json.dumps(value, sort_keys=True)
+
+
+def sot_shards(split):
+    """The shard files of one SOT split, as sized by config."""
+    n = config["sot"]["n_train" if split == "train" else "n_val"]
+    count = len(shard_sizes(n, config["sot"]["shard_size"]))
+    return [f"results/data/sot/{split}/shard{k:05d}.npz" for k in range(count)]
+
+
+def shard_trials(wildcards):
+    n = config["sot"]["n_train" if wildcards.split == "train" else "n_val"]
+    return shard_sizes(n, config["sot"]["shard_size"])[int(wildcards.shard)]
