@@ -9,6 +9,6 @@ include: "workflow/rules/data.smk"
 
 
 rule all:
+    default_target: True
     input:
         rules.data.input,
-    default_target: True

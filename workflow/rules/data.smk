@@ -4,22 +4,22 @@
 rule download_dior:
     output:
         "results/downloads/dior/Images_trainval.zip",
-    params:
-        url=config["data"]["dior"]["url"],
-        md5=config["data"]["dior"]["md5"],
-        mirror=config["data"]["dior"]["mirror"] or "",
     log:
         "results/logs/download_dior.log",
     benchmark:
         "results/benchmarks/download_dior.tsv"
+    conda:
+        ENV
     resources:
         mem_mb=500,
         runtime=240,
-    conda:
-        ENV
+    params:
+        url=config["data"]["dior"]["url"],
+        md5=config["data"]["dior"]["md5"],
+        mirror=config["data"]["dior"]["mirror"] or "",
     shell:
         "python -m glifbench fetch --url {params.url:q} --dest {output:q} "
-        "--checksum {params.md5} --algorithm md5 --mirror {params.mirror:q} > {log} 2>&1"
+        "--checksum {params.md5} --algorithm md5 --mirror={params.mirror:q} > {log} 2>&1"
 
 
 rule backgrounds:
@@ -34,19 +34,19 @@ rule backgrounds:
         val="results/data/backgrounds/val.npy",
         train_index="results/data/backgrounds/train.json",
         val_index="results/data/backgrounds/val.json",
-    params:
-        source=config["data"]["backgrounds"],
-        zip_arg=lambda w, input: f"--zip {input[0]}" if input else "",
-        settings=as_json(config["data"]),
     log:
         "results/logs/backgrounds.log",
     benchmark:
         "results/benchmarks/backgrounds.tsv"
+    conda:
+        ENV
     resources:
         mem_mb=2000,
         runtime=120,
-    conda:
-        ENV
+    params:
+        source=config["data"]["backgrounds"],
+        zip_arg=lambda w, input: f"--zip {input[0]}" if input else "",
+        settings=as_json(config["data"]),
     shell:
         "python -m glifbench backgrounds --source {params.source} {params.zip_arg} "
         "--train-out {output.train:q} --val-out {output.val:q} "
@@ -58,22 +58,22 @@ rule sot_shard:
         "results/data/backgrounds/{split}.npy",
     output:
         "results/data/sot/{split}/shard{shard}.npz",
-    wildcard_constraints:
-        split="train|val",
-        shard=r"\d{5}",
-    params:
-        n_trials=shard_trials,
-        seed=config["sot"]["seed"],
-        stimulus=as_json(config["sot"]["stimulus"]),
     log:
         "results/logs/sot_shard/{split}_{shard}.log",
     benchmark:
         "results/benchmarks/sot_shard/{split}_{shard}.tsv"
+    wildcard_constraints:
+        split="train|val",
+        shard=r"\d{5}",
+    conda:
+        ENV
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        n_trials=shard_trials,
+        seed=config["sot"]["seed"],
+        stimulus=as_json(config["sot"]["stimulus"]),
     shell:
         "python -m glifbench sot-shard --backgrounds {input:q} --out {output:q} "
         "--split {wildcards.split} --shard {wildcards.shard} --n-trials {params.n_trials} "
@@ -85,17 +85,17 @@ rule sot_index:
         lambda w: sot_shards(w.split),
     output:
         "results/data/sot/{split}.json",
-    wildcard_constraints:
-        split="train|val",
     log:
         "results/logs/sot_index_{split}.log",
     benchmark:
         "results/benchmarks/sot_index_{split}.tsv"
+    wildcard_constraints:
+        split="train|val",
+    conda:
+        ENV
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        ENV
     shell:
         "python -m glifbench sot-index --split {wildcards.split} --out {output:q} "
         "{input:q} > {log} 2>&1"
@@ -110,18 +110,18 @@ rule sot_figure:
             caption="../report/fig1_sot_example.rst",
             category="Data",
         ),
-    params:
-        seed=config["sot"]["seed"],
-        stimulus=as_json(config["sot"]["stimulus"]),
     log:
         "results/logs/sot_figure.log",
     benchmark:
         "results/benchmarks/sot_figure.tsv"
+    conda:
+        ENV
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        seed=config["sot"]["seed"],
+        stimulus=as_json(config["sot"]["stimulus"]),
     shell:
         "python -m glifbench sot-figure --backgrounds {input:q} --out {output:q} "
         "--seed {params.seed} --params {params.stimulus:q} > {log} 2>&1"
@@ -130,22 +130,22 @@ rule sot_figure:
 rule download_fsdd:
     output:
         "results/downloads/fsdd/recordings.tar.gz",
-    params:
-        url=config["data"]["fsdd"]["url"],
-        sha256=config["data"]["fsdd"]["sha256"] or "",
-        mirror=config["data"]["fsdd"]["mirror"] or "",
     log:
         "results/logs/download_fsdd.log",
     benchmark:
         "results/benchmarks/download_fsdd.tsv"
+    conda:
+        ENV
     resources:
         mem_mb=500,
         runtime=30,
-    conda:
-        ENV
+    params:
+        url=config["data"]["fsdd"]["url"],
+        sha256=config["data"]["fsdd"]["sha256"] or "",
+        mirror=config["data"]["fsdd"]["mirror"] or "",
     shell:
         "python -m glifbench fetch --url {params.url:q} --dest {output:q} "
-        "--checksum {params.sha256:q} --algorithm sha256 --mirror {params.mirror:q} > {log} 2>&1"
+        "--checksum={params.sha256:q} --algorithm sha256 --mirror={params.mirror:q} > {log} 2>&1"
 
 
 rule fsdd_spectrograms:
@@ -157,18 +157,18 @@ rule fsdd_spectrograms:
         ),
     output:
         "results/data/fsdd/spectrograms.npz",
-    params:
-        archive=lambda w, input: input[0] if input else "builtin",
-        recipe=as_json(config["fsdd_spectrogram"]),
     log:
         "results/logs/fsdd_spectrograms.log",
     benchmark:
         "results/benchmarks/fsdd_spectrograms.tsv"
+    conda:
+        ENV
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        archive=lambda w, input: input[0] if input else "builtin",
+        recipe=as_json(config["fsdd_spectrogram"]),
     shell:
         "python -m glifbench fsdd --archive {params.archive:q} --out {output:q} "
         "--params {params.recipe:q} > {log} 2>&1"
@@ -177,24 +177,24 @@ rule fsdd_spectrograms:
 rule download_mnist:
     output:
         "results/downloads/mnist/{idxfile}",
-    wildcard_constraints:
-        idxfile="(train|t10k)-(images-idx3|labels-idx1)-ubyte.gz",
-    params:
-        url=lambda w: f"{config['data']['mnist']['base_url']}/{w.idxfile}",
-        md5=lambda w: config["data"]["mnist"]["md5"][w.idxfile],
-        mirror=config["data"]["mnist"]["mirror"] or "",
     log:
         "results/logs/download_mnist_{idxfile}.log",
     benchmark:
         "results/benchmarks/download_mnist_{idxfile}.tsv"
+    wildcard_constraints:
+        idxfile="(train|t10k)-(images-idx3|labels-idx1)-ubyte.gz",
+    conda:
+        ENV
     resources:
         mem_mb=500,
         runtime=30,
-    conda:
-        ENV
+    params:
+        url=lambda w: f"{config['data']['mnist']['base_url']}/{w.idxfile}",
+        md5=lambda w: config["data"]["mnist"]["md5"][w.idxfile],
+        mirror=config["data"]["mnist"]["mirror"] or "",
     shell:
         "python -m glifbench fetch --url {params.url:q} --dest {output:q} "
-        "--checksum {params.md5} --algorithm md5 --mirror {params.mirror:q} > {log} 2>&1"
+        "--checksum {params.md5} --algorithm md5 --mirror={params.mirror:q} > {log} 2>&1"
 
 
 rule mnist:
@@ -209,19 +209,19 @@ rule mnist:
         ),
     output:
         "results/data/mnist/mnist.npz",
-    params:
-        source=config["data"]["mnist"]["source"],
-        folder_arg=lambda w, input: f"--folder {Path(input[0]).parent}" if input else "",
-        settings=as_json(config["data"]["mnist"]),
     log:
         "results/logs/mnist.log",
     benchmark:
         "results/benchmarks/mnist.tsv"
+    conda:
+        ENV
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        source=config["data"]["mnist"]["source"],
+        folder_arg=lambda w, input: f"--folder {Path(input[0]).parent}" if input else "",
+        settings=as_json(config["data"]["mnist"]),
     shell:
         "python -m glifbench mnist --source {params.source} {params.folder_arg} "
         "--out {output:q} --params {params.settings:q} > {log} 2>&1"

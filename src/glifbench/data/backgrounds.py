@@ -15,6 +15,8 @@ Two sources:
 
 from __future__ import annotations
 
+import contextlib
+import json
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -23,7 +25,7 @@ import cv2
 import numpy as np
 
 from glifbench.data.fetch import DataError
-from glifbench.io import atomic_path, save_json
+from glifbench.io import atomic_path
 
 SIZE = 800
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -73,25 +75,35 @@ def builtin_image(name: str) -> np.ndarray:
     return fit_to_size(to_grey_u8(np.asarray(getattr(skimage.data, name)()), name))
 
 
-def write_stack(dest: str | Path, images: Iterable[tuple[str, np.ndarray]], count: int) -> list[str]:
-    """Write ``count`` 800x800 uint8 images into ``dest`` (.npy) and its ``.json`` index."""
-    dest = Path(dest)
+def _fill_stack(tmp: Path, images: Iterable[tuple[str, np.ndarray]], count: int, dest: Path) -> list[str]:
     names: list[str] = []
-    with atomic_path(dest, suffix=".npy") as tmp:
-        stack = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(count, SIZE, SIZE))
-        for i, (name, image) in enumerate(images):
-            if image.shape != (SIZE, SIZE):
-                raise DataError(f"{name}: expected {SIZE}x{SIZE} pixels, got {image.shape}")
-            if int(image.max()) == 0:
-                raise DataError(f"{name}: image is black, cannot normalise its maximum to 0.5")
-            stack[i] = image
-            names.append(name)
-        if len(names) != count:
-            raise DataError(f"{dest}: expected {count} images, got {len(names)}")
-        stack.flush()
-        del stack
-    save_json(dest.with_suffix(".json"), {"names": names, "size": SIZE, "dtype": "uint8"})
+    stack = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(count, SIZE, SIZE))
+    for i, (name, image) in enumerate(images):
+        if image.shape != (SIZE, SIZE):
+            raise DataError(f"{name}: expected {SIZE}x{SIZE} pixels, got {image.shape}")
+        if int(image.max()) == 0:
+            raise DataError(f"{name}: image is black, cannot normalise its maximum to 0.5")
+        stack[i] = image
+        names.append(name)
+    if len(names) != count:
+        raise DataError(f"{dest}: expected {count} images, got {len(names)}")
+    stack.flush()
+    del stack
     return names
+
+
+def write_stacks(jobs: Sequence[tuple[Path, Iterable[tuple[str, np.ndarray]], int]]) -> None:
+    """Write each ``(dest .npy, named 800x800 uint8 images, count)`` stack and its ``.json`` index.
+
+    All or nothing: every file is renamed into place only after all stacks were written.
+    """
+    with contextlib.ExitStack() as pending:
+        for dest, images, count in jobs:
+            dest = Path(dest)
+            npy = pending.enter_context(atomic_path(dest, suffix=".npy"))
+            index = pending.enter_context(atomic_path(dest.with_suffix(".json")))
+            names = _fill_stack(npy, images, count, dest)
+            index.write_text(json.dumps({"names": names, "size": SIZE, "dtype": "uint8"}, indent=2))
 
 
 def build_builtin(dest_train: Path, dest_val: Path, train: Sequence[str], val: Sequence[str]) -> None:
@@ -102,7 +114,9 @@ def build_builtin(dest_train: Path, dest_val: Path, train: Sequence[str], val: S
     for dest, names in ((dest_train, train), (dest_val, val)):
         if not names:
             raise DataError(f"no builtin backgrounds listed for {dest}")
-        write_stack(dest, ((n, builtin_image(n)) for n in names), len(names))
+    write_stacks(
+        [(d, ((n, builtin_image(n)) for n in names), len(names)) for d, names in ((dest_train, train), (dest_val, val))]
+    )
 
 
 def split_names(names: Sequence[str], val_fraction: float, seed: int) -> tuple[list[str], list[str]]:
@@ -155,13 +169,15 @@ def build_dior(
                 f"{zip_path}: expected {expected_count} images, found {len(members)}"
             )
         train, val = split_names(list(members), val_fraction, seed)
-        for dest, names in ((dest_train, train), (dest_val, val)):
-            images = ((n, _decode_member(archive, members[n], zip_path)) for n in names)
-            write_stack(dest, images, len(names))
+
+        def decoded(names: list[str]) -> Iterable[tuple[str, np.ndarray]]:
+            return ((n, _decode_member(archive, members[n], zip_path)) for n in names)
+
+        write_stacks([(dest_train, decoded(train), len(train)), (dest_val, decoded(val), len(val))])
 
 
 def load_stack(path: str | Path) -> np.ndarray:
-    """Memory-map a background stack written by :func:`write_stack`."""
+    """Memory-map a background stack written by :func:`write_stacks`."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"background stack not found: {path}")

@@ -8,6 +8,7 @@ does not exist (never a silent fall-back to something else).
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import shutil
 import urllib.error
@@ -81,7 +82,7 @@ def fetch(
                     with urllib.request.urlopen(url, timeout=timeout) as response:
                         expected_len = response.headers.get("Content-Length")
                         got, size = _copy_stream(response, out, algorithm)
-                except (urllib.error.URLError, OSError) as err:
+                except (urllib.error.URLError, http.client.HTTPException, OSError) as err:
                     raise DataError(f"download failed: {url}: {err}") from err
                 if expected_len is not None and int(expected_len) != size:
                     raise DataError(

@@ -12,6 +12,7 @@ and training streams one shard at a time.
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ def load_shard(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         with np.load(path) as data:
             frames, positions = data["frames"], data["positions"]
-    except (OSError, ValueError, KeyError) as err:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
         raise DataError(f"corrupt SOT shard {path}: {err}") from err
     if frames.ndim != 4 or positions.shape != frames.shape[:2] + (2,):
         raise DataError(f"{path}: inconsistent shapes {frames.shape} and {positions.shape}")

@@ -1,0 +1,82 @@
+import io
+import tarfile
+
+import numpy as np
+import pytest
+
+from glifbench.data import fsdd
+from glifbench.data.fetch import DataError, fetch, file_digest
+
+
+def _tar(path, members):
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _builtin_members(n):
+    with tarfile.open(fsdd.builtin_archive()) as tar:
+        out = []
+        for member in tar:
+            if member.isfile():
+                out.append((member.name, tar.extractfile(member).read()))
+            if len(out) == n:
+                return out
+
+
+def test_builtin_subset_split_and_shape(tmp_path):
+    sizes = fsdd.build_spectrograms(fsdd.builtin_archive(), tmp_path / "s.npz", expect_complete=False)
+    assert sizes == {"n_train": 180, "n_test": 120}
+    with np.load(tmp_path / "s.npz") as data:
+        assert data["x_train"].shape == (180, 64, 64) and data["x_test"].shape == (120, 64, 64)
+        assert set(data["y_train"]) == set(range(10)) and len(set(data["speaker_test"])) == 6
+        # standardised with training statistics only: train is zero-mean unit-sd per band
+        np.testing.assert_allclose(data["x_train"].mean(axis=(0, 1)), 0, atol=1e-4)
+        np.testing.assert_allclose(data["x_train"].std(axis=(0, 1)), 1, atol=1e-3)
+        assert abs(float(data["x_test"].mean())) < 0.5
+
+
+def test_genuine_archive_3000_files_official_split(fsdd_tarball, http_root, tmp_path):
+    root, url = http_root
+    (root / "v1.0.10.tar.gz").write_bytes(fsdd_tarball.read_bytes())
+    sha = file_digest(fsdd_tarball, "sha256")
+    assert sha == "f19814a642af455d727161c83a4178f271707ee978e3dd1cf2cf40209f6deb84"
+    archive = fetch(f"{url}/v1.0.10.tar.gz", tmp_path / "rec.tar.gz", sha, "sha256")
+    recordings = fsdd.read_recordings(archive, expect_complete=True)
+    assert len(recordings) == 3000
+    assert sum(r.split == "test" for r in recordings) == 300
+    assert {r.speaker for r in recordings} == {"george", "jackson", "lucas", "nicolas", "theo", "yweweler"}
+
+
+def test_spectrogram_band_of_a_pure_tone():
+    t = np.arange(8000) / 8000.0
+    spec = fsdd.spectrogram(np.sin(2 * np.pi * 1000 * t).astype(np.float32))
+    assert spec.shape == (64, 64)
+    assert np.all(spec.argmax(axis=1) == 16)  # band k covers [62.5 k, 62.5 (k+1)) Hz
+    short = fsdd.spectrogram(np.sin(2 * np.pi * 3000 * t[:1200]).astype(np.float32))
+    assert short.shape == (64, 64) and np.all(short.argmax(axis=1) == 48)
+
+
+def test_modified_recording_is_rejected(tmp_path):
+    members = _builtin_members(3)
+    name, data = members[1]
+    members[1] = (name, data[:-2] + b"\x00\x01")
+    bad = _tar(tmp_path / "bad.tar.gz", members)
+    with pytest.raises(DataError, match=f"sha256 mismatch.*{name.split('/')[-1]}|{name}: sha256 mismatch"):
+        fsdd.read_recordings(bad, expect_complete=False)
+
+
+def test_incomplete_truncated_and_empty_archives(tmp_path):
+    partial = _tar(tmp_path / "partial.tar.gz", _builtin_members(5))
+    with pytest.raises(DataError, match="2995 of 3000 recordings missing"):
+        fsdd.read_recordings(partial, expect_complete=True)
+    truncated = tmp_path / "truncated.tar.gz"
+    truncated.write_bytes(fsdd.builtin_archive().read_bytes()[:200_000])
+    with pytest.raises(DataError, match="truncated.tar.gz"):
+        fsdd.read_recordings(truncated, expect_complete=False)
+    empty = _tar(tmp_path / "empty.tar.gz", [("README.md", b"hello")])
+    with pytest.raises(DataError, match="no recordings"):
+        fsdd.read_recordings(empty, expect_complete=False)

@@ -1,0 +1,100 @@
+"""The Snakemake workflow itself: config validation, lint, and the data half of the DAG."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from glifbench.settings import deep_merge
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+MAIN_CONFIG = REPO / "config.yaml"
+TEST_CONFIG = REPO / ".tests" / "config" / "config.yaml"
+
+
+def snakemake(*args: str, cwd: Path = REPO, tiny: bool = False) -> subprocess.CompletedProcess:
+    """Run the repository's workflow in ``cwd`` on config.yaml (+ the tiny test config)."""
+    configs = [str(MAIN_CONFIG)] + ([str(TEST_CONFIG)] if tiny else [])
+    return subprocess.run(
+        [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(cwd), "--configfile", *configs, *args],
+        cwd=cwd, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def test_deep_merge_overrides_leaves_only():
+    preset = {"sot": {"n_train": 5, "n_val": 5}, "seeds": [0]}
+    merged = deep_merge(preset, {"sot": {"n_train": 9}, "seeds": [1, 2]})
+    assert merged == {"sot": {"n_train": 9, "n_val": 5}, "seeds": [1, 2]}
+    assert preset["sot"]["n_train"] == 5
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [("sot={n_trian: 3}", "'n_trian' was unexpected"), ("seeds=zero", "seeds"), ("scale=huge", "scale")],
+)
+def test_config_errors_name_the_key(override, named, tmp_path):
+    result = snakemake("-n", "--config", override, cwd=tmp_path)
+    assert result.returncode != 0
+    assert named in result.stdout + result.stderr
+
+
+def test_paper_preset_plans_downloads_and_10k_shards(tmp_path):
+    result = snakemake("-n", "--quiet", "rules", "--config", "scale=paper", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout + result.stderr
+    for rule in ("download_dior", "download_fsdd", "download_mnist", "sot_shard"):
+        assert rule in out
+    assert "100" in out  # 2 x 50 shards of 1,000 trials
+
+
+def test_lint_is_clean():
+    result = snakemake("--lint", cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Congratulations" in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_data_targets_build_on_tiny_config(tmp_path):
+    result = snakemake("--cores", "2", "data", cwd=tmp_path, tiny=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    index = json.loads((tmp_path / "results/data/sot/train.json").read_text())
+    assert index["n_trials"] == 10 and len(index["shards"]) == 3
+    with np.load(tmp_path / "results/data/sot/val/shard00001.npz") as shard:
+        assert shard["frames"].shape == (2, 20, 30, 30)
+    for path in ("results/data/fsdd/spectrograms.npz", "results/data/mnist/mnist.npz",
+                 "results/figures/fig1_sot_example.png", "results/logs/backgrounds.log"):  # fmt: skip
+        assert (tmp_path / path).stat().st_size > 0
+    # A re-run has nothing to do; a corrupt shard is detected by the index step.
+    again = snakemake("-n", "data", cwd=tmp_path, tiny=True)
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.slow
+def test_fsdd_from_mirror_through_the_dag(fsdd_tarball, tmp_path):
+    result = snakemake(
+        "--cores", "2", "results/data/fsdd/spectrograms.npz",
+        "--config", f"data={{fsdd: {{source: download, mirror: {fsdd_tarball}}}}}", cwd=tmp_path, tiny=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    with np.load(tmp_path / "results/data/fsdd/spectrograms.npz") as data:
+        assert data["x_train"].shape == (2700, 64, 64) and data["x_test"].shape == (300, 64, 64)
+
+
+@pytest.mark.slow
+def test_failed_download_leaves_no_output(tmp_path):
+    result = snakemake(
+        "--cores", "1", "results/data/mnist/mnist.npz",
+        "--config", f"data={{mnist: {{source: download, mirror: {tmp_path / 'empty'}}}}}", cwd=tmp_path, tiny=True,
+    )  # fmt: skip
+    assert result.returncode != 0
+    log = (tmp_path / "results/logs").glob("download_mnist_*.log")
+    assert any("mirror file not found" in p.read_text() for p in log)
+    assert not list((tmp_path / "results/downloads/mnist").glob("*ubyte.gz"))
+    assert shutil.which("true")  # the environment still works after a failure
