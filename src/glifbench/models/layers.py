@@ -1,0 +1,152 @@
+"""Time-first layers: every ``forward`` maps ``[T, B, ...]`` to ``[T, B, ...]``.
+
+Feed-forward work (convolutions, linear maps) runs on all time steps at once; only what truly
+depends on the previous step -- the recurrent convolution of the layer's own last output and the
+unit's state -- runs in the time loop, over tensors unbound once (indexing ``x[t]`` inside the
+loop makes the backward pass quadratic in T).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from glifbench.units import Unit
+
+CONV = {1: nn.Conv1d, 2: nn.Conv2d}
+
+
+def _over_time(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Apply a per-sample module to ``[T, B, ...]``; an input constant in time is computed once."""
+    T, B = x.shape[:2]
+    if T > 1 and x.stride(0) == 0:  # expanded along time (e.g. MNIST shown for 20 steps)
+        return module(x[0]).unsqueeze(0).expand(T, *([-1] * (x.dim() - 1)))
+    return module(x.flatten(0, 1)).unflatten(0, (T, B))
+
+
+def run_unit(unit: Unit, currents: torch.Tensor, recurrent: nn.Module | None = None) -> torch.Tensor:
+    """Drive ``unit`` with ``currents [T, B, ...]`` (+ ``recurrent(s_{t-1})`` if given)."""
+    if recurrent is None and unit.type.kind != "glif":
+        out, _ = unit(currents, unit.initial_state(currents[:1]))  # stateless: all steps at once
+        return out
+    steps = currents.unbind(0)
+    state = unit.initial_state(steps[0])
+    outs = []
+    for t, current in enumerate(steps):
+        if recurrent is not None and t > 0:
+            current = current + recurrent(state.s)
+        out, state = unit(current, state)
+        outs.append(out)
+    return torch.stack(outs)
+
+
+class ActivityMixin:
+    """Keeps the fraction of active units (output > 0) per time step of the last forward pass."""
+
+    activity: torch.Tensor | None = None
+
+    def _record(self, out: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            self.activity = (out > 0).flatten(1).float().mean(dim=1)
+        return out
+
+
+class RecurrentConv(ActivityMixin, nn.Module):
+    """``s_t = unit(conv_ff(x_t) + conv_rec(s_{t-1}))``; ``conv_rec`` is 3 (1-D) or 3x3 (2-D).
+
+    The autapse of channel ``c`` is ``conv_rec.weight[c, c, centre]``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, dims: int, unit: Unit, kernel: int = 3):
+        super().__init__()
+        conv = CONV[dims]
+        self.ff = conv(in_channels, out_channels, kernel, padding=kernel // 2)
+        self.rec = conv(out_channels, out_channels, kernel, padding=kernel // 2, bias=False)
+        self.unit = unit
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._record(run_unit(self.unit, _over_time(self.ff, x), self.rec))
+
+
+class FeedForwardConv(ActivityMixin, nn.Module):
+    """A convolution without recurrence: ReLU for real-valued networks, else the unit."""
+
+    def __init__(self, in_channels: int, out_channels: int, dims: int, unit: Unit, kernel: int = 3):
+        super().__init__()
+        self.ff = CONV[dims](in_channels, out_channels, kernel, padding=kernel // 2)
+        self.unit = unit
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        current = _over_time(self.ff, x)
+        out = torch.relu(current) if not self.unit.binary else run_unit(self.unit, current)
+        return self._record(out)
+
+
+class DenseUnit(ActivityMixin, nn.Module):
+    """``unit(W x_t + b)``: ReLU for real-valued networks, else the unit (stateful if GLIF)."""
+
+    def __init__(self, in_features: int, out_features: int, unit: Unit):
+        super().__init__()
+        self.linear = nn.Linear(in_features, out_features)
+        self.unit = unit
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        current = _over_time(self.linear, x)
+        out = torch.relu(current) if not self.unit.binary else run_unit(self.unit, current)
+        return self._record(out)
+
+
+class TemporalDifference(nn.Module):
+    """``x_t - x_{t-1}`` with ``x_{-1} = x_0`` (the DCNN's input)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([torch.zeros_like(x[:1]), x[1:] - x[:-1]])
+
+
+class Flatten(nn.Module):
+    """``[T, B, C, ...] -> [T, B, C * ...]``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(2)
+
+
+class TimeLinear(nn.Module):
+    """A linear map applied to every time step."""
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__()
+        self.linear = nn.Linear(in_features, out_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _over_time(self.linear, x)
+
+
+class GRUReadout(nn.Module):
+    """A gated recurrent unit over the flattened features (the CNN-RNN's temporal stage)."""
+
+    def __init__(self, in_features: int, hidden: int):
+        super().__init__()
+        self.gru = nn.GRU(in_features, hidden)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.gru(x)[0]
+
+
+class SoftArgmax(nn.Module):
+    """Expected (x, y) in [0, 1] under ``softmax(gain * conv1x1(features))`` over the frame.
+
+    Not in the paper: a readout that learns the SOT task within a CPU budget (docs/models.md).
+    """
+
+    def __init__(self, in_channels: int, gain: float = 10.0):
+        super().__init__()
+        self.score = nn.Conv2d(in_channels, 1, 1)
+        self.gain = gain
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = _over_time(self.score, x).squeeze(2)  # [T, B, H, W]
+        T, B, H, W = logits.shape
+        prob = torch.softmax(self.gain * logits.flatten(2), dim=-1).view(T, B, H, W)
+        xs = torch.linspace(0, 1, W, device=x.device, dtype=prob.dtype)
+        ys = torch.linspace(0, 1, H, device=x.device, dtype=prob.dtype)
+        return torch.stack([(prob.sum(2) * xs).sum(-1), (prob.sum(3) * ys).sum(-1)], dim=-1)

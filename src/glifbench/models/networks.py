@@ -1,0 +1,146 @@
+"""The networks of Tables I and III, for the three tasks.
+
+Every network is ``body`` (temporal layers on ``[T, B, C, *S]``) then ``readout``:
+
+* Table I (SOT, real-valued): ``CNN``, ``DCNN``, ``CNN-RNN``, ``CRNN``, ``CRNN-Shallow``,
+  ``CNN-CRNN``, ``CRNN-CNN`` -- convolutions of 8 then 16 channels (3x3), ReLU for plain
+  convolutions and tanh for recurrent ones; readout 100 ReLU units (a GRU for CNN-RNN) then a
+  linear layer.
+* Table III: ``CRNN`` with a binary unit type: both recurrent convolutions and the 100-unit dense
+  layer use the unit; a linear readout. ``CNN`` with ``BA`` is the paper's BCNN (Fig. 5).
+* Tasks: ``sot`` (2-D, frames ``[T, B, 30, 30]`` -> positions ``[T, B, 2]``), ``mnist`` (2-D,
+  images ``[B, 28, 28]`` shown for ``n_steps`` steps -> logits ``[B, 10]`` at the last step),
+  ``fsdd`` (1-D over the 64 bands, spectrograms ``[T, B, 64]`` -> logits ``[B, 10]`` at the last step).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from glifbench.models.layers import (
+    ActivityMixin, DenseUnit, FeedForwardConv, Flatten, GRUReadout, RecurrentConv, SoftArgmax,
+    TemporalDifference, TimeLinear,
+)  # fmt: skip
+from glifbench.units import Unit
+
+ARCHITECTURES: dict[str, tuple[str, ...]] = {
+    "CNN": ("conv", "conv"),
+    "DCNN": ("diff", "conv", "conv"),
+    "CNN-RNN": ("conv", "conv"),
+    "CRNN": ("rconv", "rconv"),
+    "CRNN-Shallow": ("rconv",),
+    "CNN-CRNN": ("conv", "rconv"),
+    "CRNN-CNN": ("rconv", "conv"),
+}
+TASKS = {
+    "sot": {"dims": 2, "size": (30, 30), "outputs": 2, "every_step": True},
+    "mnist": {"dims": 2, "size": (28, 28), "outputs": 10, "every_step": False},
+    "fsdd": {"dims": 1, "size": (64,), "outputs": 10, "every_step": False},
+}
+READOUTS = ("dense", "softargmax")
+
+
+class Network(nn.Module):
+    """``body`` then ``readout``; classification tasks read the last time step."""
+
+    def __init__(self, task: str, body: nn.Sequential, readout: nn.Sequential, n_steps: int):
+        super().__init__()
+        self.task, self.body, self.readout, self.n_steps = task, body, readout, n_steps
+        self.spec = TASKS[task]
+
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        """Check the input's shape and bring it to ``[T, B, 1, *S]``."""
+        size = self.spec["size"]
+        if self.task == "mnist":
+            if x.dim() == 4 and x.shape[1] == 1:
+                x = x[:, 0]
+            if x.dim() != 3 or tuple(x.shape[1:]) != size:
+                raise ValueError(f"mnist input must be [B, 28, 28], got {list(x.shape)}")
+            return x.unsqueeze(1).unsqueeze(0).expand(self.n_steps, -1, -1, -1, -1)
+        if x.dim() == 3 + len(size) and x.shape[2] == 1:
+            x = x[:, :, 0]
+        if x.dim() != 2 + len(size) or tuple(x.shape[2:]) != size:
+            shape = ", ".join(map(str, size))
+            raise ValueError(f"{self.task} input must be [T, B, {shape}], got {list(x.shape)}")
+        return x.unsqueeze(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.readout(self.body(self.prepare(x)))
+        return out if self.spec["every_step"] else out[-1]
+
+    def activity(self) -> dict[str, torch.Tensor]:
+        """Fraction of active units per time step ``[T]`` of each unit layer (last forward)."""
+        return {
+            name: m.activity
+            for name, m in self.named_modules()
+            if isinstance(m, ActivityMixin) and m.activity is not None
+        }
+
+
+def _scale_init(module: nn.Module, gain: float) -> None:
+    with torch.no_grad():
+        for name, param in module.named_parameters():
+            if name.endswith("weight"):
+                param.mul_(gain)
+
+
+def build_network(
+    task: str,
+    arch: str,
+    unit: str,
+    *,
+    channels: tuple[int, ...] = (8, 16),
+    hidden: int = 100,
+    readout: str = "dense",
+    softargmax_gain: float = 10.0,
+    n_steps: int = 20,
+    init_gain: float = 1.0,
+    unit_options: dict[str, Any] | None = None,
+) -> Network:
+    """Build the network ``arch`` with units ``unit`` for ``task`` (names checked, listed on error).
+
+    ``init_gain`` multiplies PyTorch's default initial weights of every layer that feeds a
+    binary unit (keeps spiking layers active, docs/models.md). ``readout`` ``softargmax`` (SOT
+    only) replaces the dense readout by :class:`~glifbench.models.layers.SoftArgmax`.
+    """
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; valid: {', '.join(ARCHITECTURES)}")
+    if readout not in READOUTS:
+        raise ValueError(f"unknown readout {readout!r}; valid: {', '.join(READOUTS)}")
+    if readout == "softargmax" and task != "sot":
+        raise ValueError("readout 'softargmax' exists only for task 'sot'")
+    options = unit_options or {}
+    make_unit = lambda: Unit(unit, **options)  # noqa: E731 - one fresh unit per layer
+    spec = TASKS[task]
+    layers = ARCHITECTURES[arch]
+    widths = list(channels[:1] if arch == "CRNN-Shallow" else channels)
+    if len(widths) < sum(kind != "diff" for kind in layers):
+        raise ValueError(f"{arch} needs {sum(k != 'diff' for k in layers)} channel widths, got {channels}")
+    body: list[nn.Module] = []
+    in_ch = 1
+    for kind in layers:
+        if kind == "diff":
+            body.append(TemporalDifference())
+            continue
+        out_ch = widths.pop(0)
+        layer_type = RecurrentConv if kind == "rconv" else FeedForwardConv
+        body.append(layer_type(in_ch, out_ch, spec["dims"], make_unit()))
+        in_ch = out_ch
+    features = in_ch * int(torch.tensor(spec["size"]).prod())
+    if readout == "softargmax":
+        head: list[nn.Module] = [SoftArgmax(in_ch, softargmax_gain)]
+    elif arch == "CNN-RNN":
+        head = [Flatten(), GRUReadout(features, hidden), TimeLinear(hidden, spec["outputs"])]
+    else:
+        head = [Flatten(), DenseUnit(features, hidden, make_unit()), TimeLinear(hidden, spec["outputs"])]
+    network = Network(task, nn.Sequential(*body), nn.Sequential(*head), n_steps)
+    if Unit(unit, **options).binary and init_gain != 1.0:
+        for module in network.modules():
+            if isinstance(module, (RecurrentConv, FeedForwardConv, DenseUnit)):
+                _scale_init(module, init_gain)
+    return network

@@ -1,0 +1,68 @@
+"""The generalised leaky integrate-and-fire (GLIF) unit, paper eqs. 6-7, in Norse style.
+
+One forward-Euler step with input current ``I_t = W_ff x_t + W_rec s_{t-1}`` (computed by the
+layer):
+
+* integrating units:      ``v_t = v_{t-1} + (dt/tau_v) (-g_L v_{t-1} - g_u u_{t-1} + I_t)``
+* non-integrating units:  ``v_t = I_t - g_u u_{t-1}``
+* output:                 ``s_t = H(v_t - theta)`` (surrogate gradient, theta = 1)
+* after-hyperpolarisation:``u_t = u_{t-1} + (dt/tau_u) (-u_{t-1} + s_t)``
+* explicit reset:         ``v_t <- v_t (1 - s_t)`` (``s_t`` detached if ``detach_reset``)
+
+Parameters and state are NamedTuples; tensors are time-first ``[T, B, ...]`` at the layer level.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+from glifbench.units.surrogates import spike_fn
+
+
+class GLIFParameters(NamedTuple):
+    """Switches of Table II plus the constants the paper leaves open (documented defaults)."""
+
+    g_leak: float = 1.0
+    g_ahp: float = 0.0
+    reset: bool = True
+    integrate: bool = True
+    dt_tau_v: float = 0.2
+    dt_tau_u: float = 0.1
+    threshold: float = 1.0
+    surrogate: str = "sigmoid"
+    slope: float = 5.0
+    detach_reset: bool = False
+
+
+class GLIFState(NamedTuple):
+    """``s``: last output (fed back by the layer), ``v``: membrane potential, ``u``: AHP."""
+
+    s: torch.Tensor
+    v: torch.Tensor
+    u: torch.Tensor
+
+
+def glif_initial_state(like: torch.Tensor) -> GLIFState:
+    """All-zero state shaped like one time step of the input current."""
+    zero = torch.zeros_like(like)
+    return GLIFState(s=zero, v=zero, u=zero)
+
+
+def glif_step(
+    current: torch.Tensor, state: GLIFState, p: GLIFParameters = GLIFParameters()
+) -> tuple[torch.Tensor, GLIFState]:
+    """One GLIF step: returns ``(s_t, new state)``; terms whose switch is off cost nothing."""
+    if p.integrate:
+        drive = current - p.g_leak * state.v if p.g_leak else current
+        if p.g_ahp:
+            drive = drive - p.g_ahp * state.u
+        v = state.v + p.dt_tau_v * drive
+    else:
+        v = current - p.g_ahp * state.u if p.g_ahp else current
+    s = spike_fn(v - p.threshold, p.surrogate, p.slope)
+    u = state.u + p.dt_tau_u * (s - state.u) if p.g_ahp else state.u
+    if p.reset:
+        v = v * (1 - (s.detach() if p.detach_reset else s))
+    return s, GLIFState(s=s, v=v, u=u)
