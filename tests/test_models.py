@@ -1,0 +1,132 @@
+import pytest
+import torch
+
+from glifbench.models import ARCHITECTURES, autapses, build_network, extract_weights
+from glifbench.models.layers import RecurrentConv, SoftArgmax
+from glifbench.units import UNIT_TYPES, Unit
+
+INPUTS = {
+    "sot": lambda: torch.rand(6, 2, 30, 30),
+    "mnist": lambda: torch.rand(2, 28, 28),
+    "fsdd": lambda: torch.randn(7, 2, 64),
+}
+OUT_SHAPES = {"sot": (6, 2, 2), "mnist": (2, 10), "fsdd": (2, 10)}
+
+
+@pytest.mark.parametrize("arch", list(ARCHITECTURES))
+def test_table_i_architectures_forward_backward(arch):
+    net = build_network("sot", arch, "Real")
+    y = net(INPUTS["sot"]())
+    assert y.shape == (6, 2, 2)
+    y.square().mean().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in net.parameters())
+
+
+@pytest.mark.parametrize("unit", list(UNIT_TYPES))
+@pytest.mark.parametrize("task", list(INPUTS))
+def test_table_iii_networks_forward_backward(task, unit):
+    torch.manual_seed(0)
+    net = build_network(task, "CRNN", unit, n_steps=5, init_gain=4.0)
+    y = net(INPUTS[task]())
+    assert y.shape == OUT_SHAPES[task]
+    y.sum().backward()
+    grads = [p.grad for p in net.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    activity = net.activity()
+    assert set(activity) == {"body.0", "body.1", "readout.1"}
+    steps = 5 if task == "mnist" else INPUTS[task]().shape[0]
+    assert all(a.shape == (steps,) and 0 <= a.min() and a.max() <= 1 for a in activity.values())
+
+
+def test_paper_sizes():
+    net = build_network("sot", "CRNN", "LIF")
+    assert net.readout[1].linear.in_features == 14_400 and net.readout[1].linear.out_features == 100
+    assert [m.ff.out_channels for m in net.body] == [8, 16]
+    shallow = build_network("sot", "CRNN-Shallow", "Real")
+    assert len(shallow.body) == 1 and shallow.readout[1].linear.in_features == 7_200
+    fsdd = build_network("fsdd", "CRNN", "BLI")
+    assert isinstance(fsdd.body[0].rec, torch.nn.Conv1d) and fsdd.readout[1].linear.in_features == 1_024
+
+
+def test_static_mnist_input_equals_materialised_sequence():
+    torch.manual_seed(3)
+    net = build_network("mnist", "CRNN", "BLI", n_steps=6, init_gain=4.0)
+    image = torch.rand(3, 28, 28)
+    fast = net(image)
+    seq = image.unsqueeze(1).unsqueeze(0).repeat(6, 1, 1, 1, 1)
+    slow = net.readout(net.body(seq))[-1]
+    torch.testing.assert_close(fast, slow)
+
+
+def test_init_gain_wakes_up_spiking_layers():
+    torch.manual_seed(4)
+    x = torch.rand(40, 4, 30, 30)
+    quiet = build_network("sot", "CRNN", "BLI", init_gain=1.0)
+    quiet(x)
+    torch.manual_seed(4)
+    loud = build_network("sot", "CRNN", "BLI", init_gain=4.0)
+    loud(x)
+    assert loud.activity()["readout.1"].mean() > quiet.activity()["readout.1"].mean()
+    ratio = loud.body[0].ff.weight.abs().mean() / quiet.body[0].ff.weight.abs().mean()
+    assert ratio.item() == pytest.approx(4.0, rel=1e-5)
+
+
+def test_softargmax_readout():
+    head = SoftArgmax(3, gain=10.0)
+    with torch.no_grad():
+        head.score.weight.zero_()
+        head.score.bias.zero_()
+        head.score.weight[0, 0] = 10.0
+    feats = torch.zeros(1, 1, 3, 30, 30)
+    feats[0, 0, 0, 20, 5] = 1.0  # a single hot pixel at row 20, column 5
+    xy = head(feats)[0, 0]
+    torch.testing.assert_close(xy, torch.tensor([5 / 29, 20 / 29]), atol=1e-3, rtol=0)
+    net = build_network("sot", "CRNN", "Real", readout="softargmax")
+    y = net(INPUTS["sot"]())
+    assert y.shape == (6, 2, 2) and 0 <= y.min() and y.max() <= 1
+
+
+def test_autapses_are_centre_taps_of_diagonal_blocks():
+    kernel = torch.arange(4 * 4 * 9, dtype=torch.float32).view(4, 4, 3, 3)
+    torch.testing.assert_close(autapses(kernel), torch.stack([kernel[c, c, 1, 1] for c in range(4)]))
+    kernel_1d = torch.randn(3, 3, 3)
+    torch.testing.assert_close(autapses(kernel_1d), kernel_1d[[0, 1, 2], [0, 1, 2], 1])
+    with pytest.raises(ValueError, match="recurrent kernel"):
+        autapses(torch.randn(4, 3, 3, 3))
+
+
+def test_extract_weights_of_a_model():
+    net = build_network("sot", "CRNN", "LIF")
+    with torch.no_grad():
+        net.body[1].rec.weight[5, 5, 1, 1] = 0.75
+    layers = extract_weights(net)
+    assert [l.name for l in layers] == ["body.0", "body.1"]
+    assert layers[1].feedforward.shape == (16, 8, 3, 3) and layers[1].recurrent.shape == (16, 16, 3, 3)
+    assert layers[1].autapses[5] == 0.75 and layers[0].autapses.shape == (8,)
+    with pytest.raises(ValueError, match="no recurrent convolution"):
+        extract_weights(build_network("sot", "CNN", "Real"))
+
+
+def test_bad_names_and_shapes_are_explained():
+    with pytest.raises(ValueError, match="unknown architecture 'RNN'.*CRNN-Shallow"):
+        build_network("sot", "RNN", "Real")
+    with pytest.raises(ValueError, match="unknown task 'cifar'.*sot, mnist, fsdd"):
+        build_network("cifar", "CRNN", "Real")
+    with pytest.raises(ValueError, match="unknown unit type 'GLIF'"):
+        build_network("sot", "CRNN", "GLIF")
+    with pytest.raises(ValueError, match=r"sot input must be \[T, B, 30, 30\], got \[4, 2, 28, 28\]"):
+        build_network("sot", "CRNN", "Real")(torch.rand(4, 2, 28, 28))
+    with pytest.raises(ValueError, match=r"mnist input must be \[B, 28, 28\]"):
+        build_network("mnist", "CRNN", "Real")(torch.rand(4, 2, 28, 28))
+    with pytest.raises(ValueError, match="softargmax.*only for task 'sot'"):
+        build_network("mnist", "CRNN", "Real", readout="softargmax")
+
+
+def test_recurrent_layer_uses_previous_output():
+    torch.manual_seed(5)
+    layer = RecurrentConv(1, 2, 2, Unit("Real"))
+    x = torch.rand(3, 1, 1, 5, 5)
+    out = layer(x)
+    ff = layer.ff(x.flatten(0, 1)).unflatten(0, (3, 1))
+    torch.testing.assert_close(out[0], torch.tanh(ff[0]))
+    torch.testing.assert_close(out[1], torch.tanh(ff[1] + layer.rec(out[0])))
