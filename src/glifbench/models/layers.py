@@ -24,30 +24,59 @@ def _over_time(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return module(x.flatten(0, 1)).unflatten(0, (T, B))
 
 
-def run_unit(unit: Unit, currents: torch.Tensor, recurrent: nn.Module | None = None) -> torch.Tensor:
-    """Drive ``unit`` with ``currents [T, B, ...]`` (+ ``recurrent(s_{t-1})`` if given)."""
-    if recurrent is None and unit.type.kind != "glif":
-        out, _ = unit(currents, unit.initial_state(currents[:1]))  # stateless: all steps at once
+def run_unit(unit: Unit, currents: torch.Tensor) -> torch.Tensor:
+    """Drive ``unit`` with ``currents [T, B, ...]`` (stateless units: all steps at once)."""
+    if unit.type.kind != "glif":
+        out, _ = unit(currents, unit.initial_state(currents[:1]))
         return out
-    steps = currents.unbind(0)
-    state = unit.initial_state(steps[0])
+    state = unit.initial_state(currents[0])
     outs = []
-    for t, current in enumerate(steps):
-        if recurrent is not None and t > 0:
-            current = current + recurrent(state.s)
+    for current in currents.unbind(0):
+        out, state = unit(current, state)
+        outs.append(out)
+    return torch.stack(outs)
+
+
+def run_recurrent(unit: Unit, ff: nn.Module, rec: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``s_t = unit(ff(x_t) + rec(s_{t-1}))`` over ``x [T, B, ...]``.
+
+    The feed-forward map runs once on all steps when the input needs no gradient (the network's
+    input) and per step otherwise: on CPUs the per-step convolution's backward pass is faster
+    than one over the whole ``[T*B]`` batch (measured, ``docs/models.md``).
+    """
+    static = x.shape[0] > 1 and x.stride(0) == 0
+    if not x.requires_grad or static:
+        inputs = _over_time(ff, x).unbind(0)
+        project = None
+    else:
+        inputs, project = x.unbind(0), ff
+    state = None
+    outs = []
+    for t, x_t in enumerate(inputs):
+        current = project(x_t) if project is not None else x_t
+        if state is None:
+            state = unit.initial_state(current)
+        else:
+            current = current + rec(state.s)
         out, state = unit(current, state)
         outs.append(out)
     return torch.stack(outs)
 
 
 class ActivityMixin:
-    """Keeps the fraction of active units (output > 0) per time step of the last forward pass."""
+    """Keeps the fraction of active units (output > 0) per time step of the last forward pass.
+
+    Recording costs a pass over the layer's output; switch it off for training steps
+    (:meth:`glifbench.models.Network.record_activity`).
+    """
 
     activity: torch.Tensor | None = None
+    recording: bool = True
 
     def _record(self, out: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            self.activity = (out > 0).flatten(1).float().mean(dim=1)
+        if self.recording:
+            with torch.no_grad():
+                self.activity = (out > 0).flatten(1).float().mean(dim=1)
         return out
 
 
@@ -65,7 +94,7 @@ class RecurrentConv(ActivityMixin, nn.Module):
         self.unit = unit
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._record(run_unit(self.unit, _over_time(self.ff, x), self.rec))
+        return self._record(run_recurrent(self.unit, self.ff, self.rec, x))
 
 
 class FeedForwardConv(ActivityMixin, nn.Module):

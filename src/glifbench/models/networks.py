@@ -71,6 +71,14 @@ class Network(nn.Module):
         out = self.readout(self.body(self.prepare(x)))
         return out if self.spec["every_step"] else out[-1]
 
+    def record_activity(self, enabled: bool = True) -> Network:
+        """Switch activity recording of every unit layer on or off."""
+        for module in self.modules():
+            if isinstance(module, ActivityMixin):
+                module.recording = enabled
+                module.activity = None
+        return self
+
     def activity(self) -> dict[str, torch.Tensor]:
         """Fraction of active units per time step ``[T]`` of each unit layer (last forward)."""
         return {
