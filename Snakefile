@@ -6,9 +6,11 @@ configfile: "config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/training.smk"
 
 
 rule all:
     default_target: True
     input:
         rules.data.input,
+        rules.training.input,

@@ -130,3 +130,13 @@ def test_recurrent_layer_uses_previous_output():
     ff = layer.ff(x.flatten(0, 1)).unflatten(0, (3, 1))
     torch.testing.assert_close(out[0], torch.tanh(ff[0]))
     torch.testing.assert_close(out[1], torch.tanh(ff[1] + layer.rec(out[0])))
+
+
+def test_light_name_lists_match_the_registries():
+    from glifbench import names
+    from glifbench.models import TASKS
+    from glifbench.units import UNIT_TYPES
+
+    assert names.ARCHITECTURES == tuple(ARCHITECTURES)
+    assert names.UNITS == tuple(UNIT_TYPES)
+    assert names.TASKS == tuple(TASKS)

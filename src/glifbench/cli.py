@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from glifbench.data.fetch import DataError
+from glifbench.errors import DataError, TrainingError
 
 log = logging.getLogger("glifbench")
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], None], Callable[[argparse.ArgumentParser], None]]] = {}
@@ -175,6 +176,51 @@ def mnist_command(args: argparse.Namespace) -> None:
     log.info("MNIST (%s): %s", args.source, sizes)
 
 
+# --- training and tracking ---------------------------------------------------------------------
+def _experiment_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name", required=True, help="MLflow experiment name")
+    p.add_argument("--results", type=Path, default=Path("results"), help="results folder (mlflow.db, mlruns/)")
+    p.add_argument("--out", type=Path, required=True, help="JSON file recording the tracking URI and experiment id")
+
+
+@command("mlflow-init", _experiment_args)
+def mlflow_init_command(args: argparse.Namespace) -> None:
+    """Create the MLflow database and experiment once, before any training job."""
+    from glifbench.io import save_json
+    from glifbench.tracking.mlflow_runs import create_experiment, tracking_uri
+
+    uri = tracking_uri(args.results)
+    artifacts = None if "MLFLOW_TRACKING_URI" in os.environ else args.results / "mlruns"
+    experiment_id = create_experiment(uri, args.name, artifacts)
+    save_json(args.out, {"tracking_uri": uri, "experiment_id": experiment_id, "experiment": args.name})
+    log.info("MLflow experiment %s (%s) at %s", args.name, experiment_id, uri)
+
+
+def _train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--task", required=True)
+    p.add_argument("--arch", required=True)
+    p.add_argument("--unit", required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--out-dir", type=Path, required=True)
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--data", type=_json, required=True, help="data files (JSON)")
+    p.add_argument("--config", type=_json, required=True, help="training, model and units settings (JSON)")
+    p.add_argument("--experiment", type=Path, help="mlflow-init's JSON; omit to train without MLflow")
+    p.add_argument("--tags", type=_json, default={}, help="extra MLflow tags (JSON)")
+
+
+@command("train", _train_args)
+def train_command(args: argparse.Namespace) -> None:
+    """Train one (task, architecture, unit, seed) job, resuming from its checkpoint."""
+    from glifbench.training.job import run_tracked_job
+    from glifbench.training.trainer import JobSpec
+
+    spec = JobSpec(args.task, args.arch, args.unit, args.seed, args.out_dir, args.checkpoint, args.data, args.config)
+    result = run_tracked_job(spec, args.experiment, {k: str(v) for k, v in args.tags.items()})
+    last = result["history"][-1] if result["history"] else {}
+    log.info("%s finished: %s", spec.name, {k: v for k, v in last.items() if not k.startswith("activity")})
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glifbench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except DataError as err:
+    except (DataError, TrainingError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0

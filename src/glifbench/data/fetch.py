@@ -10,19 +10,17 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import IO
 
+from glifbench.errors import DataError
 from glifbench.io import atomic_path
 
+__all__ = ["DataError", "fetch", "file_digest", "resolve_mirror"]
+
 CHUNK = 1 << 20
-
-
-class DataError(RuntimeError):
-    """Missing, corrupt or unexpected input data; the message names the file or URL."""
 
 
 def file_digest(path: str | os.PathLike, algorithm: str) -> str:
@@ -93,10 +91,3 @@ def fetch(
                 f"checksum mismatch for {source}: {algorithm} is {got}, expected {checksum}"
             )
     return dest
-
-
-def copy_verified(src: str | os.PathLike, dest: str | os.PathLike) -> Path:
-    """Copy a local file atomically (used for files shipped inside the package)."""
-    with atomic_path(Path(dest)) as tmp:
-        shutil.copyfile(src, tmp)
-    return Path(dest)

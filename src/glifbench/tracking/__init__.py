@@ -1,0 +1,1 @@
+"""MLflow records the runs (Snakemake owns the DAG; MLflow only records)."""

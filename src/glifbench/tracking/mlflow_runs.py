@@ -1,0 +1,160 @@
+"""MLflow: one experiment created once, one run per training job, safe under concurrency.
+
+Measured facts this is built for (``../shared/notes/platform-facts.md``): a fresh sqlite database
+used by several processes at once breaks during schema migration, so :func:`create_experiment`
+runs once, serially, before any job; ``set_experiment`` racing in parallel jobs silently files
+runs under "Default", so jobs receive the experiment id; a lock held > 20 s raises "database is
+locked", so every call retries with backoff; a killed job leaves its run RUNNING, so SIGTERM is
+turned into a FAILED status and a resumed job continues its own run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+log = logging.getLogger("glifbench.tracking")
+T = TypeVar("T")
+JOB_TAG = "glifbench.job"
+FINGERPRINT_TAG = "glifbench.fingerprint"
+
+
+def tracking_uri(results_dir: str | Path) -> str:
+    """``MLFLOW_TRACKING_URI`` when set (a server on a cluster), else ``results/mlflow.db``."""
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return env
+    return f"sqlite:///{Path(results_dir).resolve() / 'mlflow.db'}"
+
+
+def with_retry(call: Callable[[], T], what: str, attempts: int = 8) -> T:
+    """Retry ``call`` with exponential backoff and jitter on a locked or busy backend."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except Exception as err:  # noqa: BLE001 - MLflow wraps sqlalchemy and HTTP errors
+            text = str(err).lower()
+            transient = any(w in text for w in ("locked", "busy", "timed out", "connection", "503", "502"))
+            if not transient or attempt == attempts - 1:
+                raise
+            delay = min(30.0, 0.5 * 2**attempt) * (0.5 + random.random())
+            log.warning("MLflow %s failed (%s); retrying in %.1f s", what, err, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _client(uri: str):
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=uri)
+
+
+def create_experiment(uri: str, name: str, artifact_root: str | Path | None) -> str:
+    """Create (or find) the experiment once, serially; return its id."""
+    client = _client(uri)
+    existing = with_retry(lambda: client.get_experiment_by_name(name), "get_experiment")
+    if existing is not None:
+        return existing.experiment_id
+    location = Path(artifact_root).resolve().as_uri() if artifact_root else None
+    return with_retry(lambda: client.create_experiment(name, artifact_location=location), "create_experiment")
+
+
+def git_state(repo: str | Path = ".") -> dict[str, str]:
+    """Commit and dirty flag of the working tree, if it is a git checkout."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
+                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return {"git.commit": "unknown", "git.dirty": "unknown"}
+    return {"git.commit": commit, "git.dirty": str(bool(dirty)).lower()}
+
+
+def flatten(prefix: str, value: Any) -> dict[str, str]:
+    """Nested mappings as dotted MLflow params (values as strings, lists as JSON-ish text)."""
+    if isinstance(value, Mapping):
+        out: dict[str, str] = {}
+        for key, sub in value.items():
+            out.update(flatten(f"{prefix}.{key}" if prefix else str(key), sub))
+        return out
+    return {prefix: str(value)[:6000]}
+
+
+class JobRun:
+    """The MLflow run of one training job: created, or found again and continued on resume."""
+
+    def __init__(self, uri: str, experiment_id: str, name: str, fingerprint: str):
+        self.client = _client(uri)
+        self.experiment_id, self.name, self.fingerprint = experiment_id, name, fingerprint
+        self.run_id: str | None = None
+        self._logged_steps: set[int] | None = None
+
+    def _find(self) -> str | None:
+        query = f"tags.`{JOB_TAG}` = '{self.name}' and tags.`{FINGERPRINT_TAG}` = '{self.fingerprint}'"
+        runs = with_retry(
+            lambda: self.client.search_runs([self.experiment_id], query, order_by=["attributes.start_time DESC"], max_results=5),
+            "search_runs",
+        )
+        live = [r for r in runs if r.info.status != "FINISHED"]
+        return live[0].info.run_id if live else None
+
+    def start(self, run_id: str | None, tags: Mapping[str, str], params: Mapping[str, str]) -> str:
+        """Continue ``run_id`` (from the checkpoint) or an unfinished run of this job, else create one."""
+        from mlflow.entities import Param, RunTag
+
+        run_id = run_id or self._find()
+        if run_id is not None:
+            with_retry(lambda: self.client.update_run(run_id, status="RUNNING"), "update_run")
+            self.run_id = run_id
+            log.info("continuing MLflow run %s (%s)", run_id, self.name)
+            return run_id
+        all_tags = {JOB_TAG: self.name, FINGERPRINT_TAG: self.fingerprint, **tags}
+        run = with_retry(lambda: self.client.create_run(self.experiment_id, tags=all_tags, run_name=self.name), "create_run")
+        self.run_id = run.info.run_id
+        items = [Param(k, v) for k, v in params.items()]
+        for start in range(0, len(items), 100):
+            chunk = items[start : start + 100]
+            with_retry(lambda: self.client.log_batch(self.run_id, params=chunk), "log_batch(params)")
+        with_retry(lambda: self.client.log_batch(self.run_id, tags=[RunTag("mlflow.runName", self.name)]), "log_batch(tags)")
+        log.info("created MLflow run %s (%s)", self.run_id, self.name)
+        return self.run_id
+
+    def log_history(self, history: Iterable[Mapping[str, Any]]) -> int:
+        """Log every epoch not yet in the run (``step`` = epoch), in one batch; returns how many."""
+        from mlflow.entities import Metric
+
+        if self._logged_steps is None:
+            logged = with_retry(lambda: self.client.get_metric_history(self.run_id, "val_loss"), "get_metric_history")
+            self._logged_steps = {m.step for m in logged}
+        now = int(time.time() * 1000)
+        metrics = []
+        new_steps = []
+        for row in history:
+            step = int(row["epoch"])
+            if step in self._logged_steps:
+                continue
+            new_steps.append(step)
+            for key, value in row.items():
+                if key != "epoch" and isinstance(value, (int, float)):
+                    metrics.append(Metric(key, float(value), now, step))
+        for start in range(0, len(metrics), 500):
+            chunk = metrics[start : start + 500]
+            with_retry(lambda: self.client.log_batch(self.run_id, metrics=chunk), "log_batch(metrics)")
+        self._logged_steps.update(new_steps)
+        return len(new_steps)
+
+    def log_artifacts(self, paths: Iterable[Path]) -> None:
+        for path in paths:
+            with_retry(lambda: self.client.log_artifact(self.run_id, str(path)), "log_artifact")
+
+    def finish(self, status: str) -> None:
+        if self.run_id is not None:
+            with_retry(lambda: self.client.set_terminated(self.run_id, status=status), "set_terminated")

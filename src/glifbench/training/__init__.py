@@ -1,0 +1,1 @@
+"""Training jobs: data streams, the epoch loop with checkpoints, and the job grid."""

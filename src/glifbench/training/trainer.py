@@ -1,0 +1,232 @@
+"""One training job: a network of the paper trained with Adam, checkpointed every epoch.
+
+Protocol (paper II-B, IV-A): SOT minimises the MSE of the (x, y) estimate on every frame (from
+``loss_from_frame`` on); MNIST and FSDD minimise the cross-entropy of the logits at the last
+time step. Validation after every epoch. Gradients are clipped to ``clip_norm``; the wide
+readout layer of SOT (14,400 inputs) has its own learning rate ``readout_lr``.
+
+Determinism and resumption: the weights are initialised from ``seed``; epoch ``e`` reseeds torch
+with ``(seed, e)`` and draws its batch order from ``numpy.random.default_rng([seed, e])``, and the
+checkpoint written after every epoch holds the model and optimiser state. A job killed at any
+point and started again continues from its last checkpoint and ends with the same weights and
+metrics as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from glifbench.errors import TrainingError
+from glifbench.io import atomic_path, save_json
+from glifbench.models import build_network
+from glifbench.models.networks import Network
+from glifbench.settings import config_hash
+from glifbench.training.datasets import open_streams
+
+log = logging.getLogger("glifbench.train")
+
+
+@dataclass
+class JobSpec:
+    """Everything one training job needs; ``config`` is what the workflow passed."""
+
+    task: str
+    arch: str
+    unit: str
+    seed: int
+    out_dir: Path
+    checkpoint: Path
+    data: dict[str, str]
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.task}-{self.arch}-{self.unit}-s{self.seed}"
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.config["training"]
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of what determines the result (not paths): a checkpoint must match it."""
+        return config_hash({"job": [self.task, self.arch, self.unit, self.seed], "config": self.config})
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("device 'cuda' requested but CUDA is not available")
+    return torch.device(name)
+
+
+def build_model(spec: JobSpec) -> Network:
+    model = spec.config["model"]
+    readout = model["sot_readout"] if spec.task == "sot" else "dense"
+    return build_network(
+        spec.task, spec.arch, spec.unit,
+        channels=tuple(model["channels"]), hidden=model["hidden"], readout=readout,
+        softargmax_gain=model["softargmax_gain"], n_steps=model["mnist_steps"],
+        init_gain=model["init_gain"], unit_options=spec.config["units"],
+    )  # fmt: skip
+
+
+def build_optimizer(spec: JobSpec, model: Network) -> torch.optim.Optimizer:
+    """Adam; the SOT dense readout layer (if any) gets ``readout_lr``."""
+    s = spec.settings
+    wide = []
+    if spec.task == "sot" and s.get("readout_lr") is not None and len(model.readout) > 1:
+        wide = list(model.readout[1].parameters())
+    wide_ids = {id(p) for p in wide}
+    rest = [p for p in model.parameters() if id(p) not in wide_ids]
+    groups = [{"params": rest, "lr": s["lr"]}]
+    if wide:
+        groups.append({"params": wide, "lr": s["readout_lr"]})
+    return torch.optim.Adam(groups)
+
+
+def _loss(task: str, out: torch.Tensor, target: torch.Tensor, from_frame: int) -> torch.Tensor:
+    if task == "sot":
+        return nn.functional.mse_loss(out[from_frame:], target[from_frame:])
+    return nn.functional.cross_entropy(out, target)
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
+
+
+def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng) -> dict[str, float]:
+    """One pass over ``stream``: trains if ``optimizer`` is given, else evaluates (with activity)."""
+    s = spec.settings
+    training = optimizer is not None
+    model.train(training)
+    model.record_activity(not training)
+    from_frame = s.get("loss_from_frame", 0) if training else 0
+    total = {"loss": 0.0, "correct": 0.0, "n": 0}
+    activity: dict[str, torch.Tensor] = {}
+    with torch.set_grad_enabled(training):
+        for batch in stream.batches(s["batch_size"], rng):
+            x, y = batch.inputs.to(device), batch.targets.to(device)
+            out = model(x)
+            loss = _loss(spec.task, out, y, from_frame)
+            if not torch.isfinite(loss):
+                raise TrainingError(f"{spec.name}: loss is {loss.item()} ({'training' if training else 'validation'})")
+            n = y.shape[1] if spec.task == "sot" else y.shape[0]
+            if training:
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if s.get("clip_norm"):
+                    nn.utils.clip_grad_norm_(model.parameters(), s["clip_norm"])
+                optimizer.step()
+            else:
+                for name, act in model.activity().items():
+                    activity[name] = activity.get(name, 0) + act.double().cpu() * n
+            total["loss"] += loss.item() * n
+            total["n"] += n
+            if spec.task != "sot":
+                total["correct"] += (out.argmax(dim=1) == y).sum().item()
+    if total["n"] == 0:
+        raise TrainingError(f"{spec.name}: no {'training' if training else 'validation'} trials")
+    metrics = {"loss": total["loss"] / total["n"]}
+    if spec.task != "sot":
+        metrics["accuracy"] = total["correct"] / total["n"]
+    if activity:
+        metrics["activity_per_step"] = {k: (v / total["n"]).tolist() for k, v in activity.items()}
+    return metrics
+
+
+def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    with atomic_path(path, suffix=".pt") as tmp:
+        torch.save(state, tmp)
+
+
+def _load_checkpoint(spec: JobSpec) -> dict[str, Any] | None:
+    if not spec.checkpoint.is_file():
+        return None
+    state = torch.load(spec.checkpoint, map_location="cpu", weights_only=False)
+    if state.get("fingerprint") != spec.fingerprint:
+        log.warning("%s: checkpoint %s is from another configuration; starting afresh", spec.name, spec.checkpoint)
+        return None
+    return state
+
+
+def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | None = None,
+          run_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Train (or resume) the job, write its outputs, return ``{"history", "run_id"}``.
+
+    ``on_epoch(history, run_id)`` is called after every checkpoint (MLflow logging).
+    """
+    s = spec.settings
+    device = pick_device(s.get("device", "auto"))
+    torch.set_num_threads(s.get("threads", 1))
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.manual_seed(spec.seed)
+    model = build_model(spec).to(device)
+    optimizer = build_optimizer(spec, model)
+    train_stream, val_stream = open_streams(spec.task, spec.data, s)
+    history: list[dict[str, Any]] = []
+    state = _load_checkpoint(spec)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        history = state["history"]
+        run_id = state.get("run_id") or run_id
+        log.info("%s: resuming after epoch %d from %s", spec.name, len(history), spec.checkpoint)
+    if on_epoch is not None and history:
+        on_epoch(history, run_id)
+    for epoch in range(len(history), s["epochs"]):
+        start = time.perf_counter()
+        torch.manual_seed(_epoch_seed(spec.seed, epoch))
+        rng = np.random.default_rng([spec.seed, epoch])
+        train_metrics = run_epoch(spec, model, train_stream, optimizer, device, rng)
+        val_metrics = run_epoch(spec, model, val_stream, None, device, None)
+        activity = val_metrics.pop("activity_per_step", {})
+        row: dict[str, Any] = {"epoch": epoch + 1}
+        row.update({f"train_{k}": v for k, v in train_metrics.items()})
+        row.update({f"val_{k}": v for k, v in val_metrics.items()})
+        row.update({f"activity_{k}": float(np.mean(v)) for k, v in activity.items()})
+        row["seconds"] = time.perf_counter() - start
+        history.append(row)
+        _save_checkpoint(spec.checkpoint, {
+            "fingerprint": spec.fingerprint, "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(), "history": history, "run_id": run_id,
+            "activity": activity,
+        })  # fmt: skip
+        log.info("%s: epoch %d %s", spec.name, epoch + 1, {k: round(v, 4) for k, v in row.items() if isinstance(v, float)})
+        if on_epoch is not None:
+            on_epoch(history, run_id)
+    final = torch.load(spec.checkpoint, map_location="cpu", weights_only=False) if history else {}
+    write_outputs(spec, model, history, final.get("activity", {}))
+    return {"history": history, "run_id": run_id}
+
+
+METRIC_FILES = ("metrics.csv", "model.pt", "activity.json", "config.json")
+
+
+def write_outputs(spec: JobSpec, model: nn.Module, history: list[dict], activity: dict) -> None:
+    """metrics.csv, model.pt (state_dict), activity.json and config.json, each atomically."""
+    out = spec.out_dir
+    columns = sorted({k for row in history for k in row}, key=lambda k: (k != "epoch", k))
+    with atomic_path(out / "metrics.csv") as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(history)
+    with atomic_path(out / "model.pt", suffix=".pt") as tmp:
+        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp)
+    per_layer = {k: float(np.mean(v)) for k, v in activity.items()}
+    save_json(out / "activity.json", {"mean_active_fraction": per_layer, "per_step": activity,
+                                      "network_mean": float(np.mean(list(per_layer.values()))) if per_layer else None})  # fmt: skip
+    save_json(out / "config.json", {"job": spec.name, "task": spec.task, "arch": spec.arch, "unit": spec.unit,
+                                    "seed": spec.seed, "data": spec.data, "config": spec.config,
+                                    "fingerprint": spec.fingerprint})  # fmt: skip
