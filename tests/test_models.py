@@ -84,6 +84,8 @@ def test_softargmax_readout():
     net = build_network("sot", "CRNN", "Real", readout="softargmax")
     y = net(INPUTS["sot"]())
     assert y.shape == (6, 2, 2) and 0 <= y.min() and y.max() <= 1
+    gru = build_network("sot", "CNN-RNN", "Real", readout="softargmax")
+    assert type(gru.readout[1]).__name__ == "GRUReadout"  # the CNN-RNN keeps its temporal stage
 
 
 def test_autapses_are_centre_taps_of_diagonal_blocks():

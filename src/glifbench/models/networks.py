@@ -112,7 +112,8 @@ def build_network(
 
     ``init_gain`` multiplies PyTorch's default initial weights of every layer that feeds a
     binary unit (keeps spiking layers active, docs/models.md). ``readout`` ``softargmax`` (SOT
-    only) replaces the dense readout by :class:`~glifbench.models.layers.SoftArgmax`.
+    only) replaces the dense readout by :class:`~glifbench.models.layers.SoftArgmax`; the
+    CNN-RNN keeps its GRU readout.
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
@@ -140,10 +141,10 @@ def build_network(
         body.append(layer_type(in_ch, out_ch, spec["dims"], make_unit()))
         in_ch = out_ch
     features = in_ch * int(torch.tensor(spec["size"]).prod())
-    if readout == "softargmax":
-        head: list[nn.Module] = [SoftArgmax(in_ch, softargmax_gain)]
-    elif arch == "CNN-RNN":
-        head = [Flatten(), GRUReadout(features, hidden), TimeLinear(hidden, spec["outputs"])]
+    if arch == "CNN-RNN":  # its GRU readout is what the architecture is about: kept for any readout
+        head: list[nn.Module] = [Flatten(), GRUReadout(features, hidden), TimeLinear(hidden, spec["outputs"])]
+    elif readout == "softargmax":
+        head = [SoftArgmax(in_ch, softargmax_gain)]
     else:
         head = [Flatten(), DenseUnit(features, hidden, make_unit()), TimeLinear(hidden, spec["outputs"])]
     network = Network(task, nn.Sequential(*body), nn.Sequential(*head), n_steps)

@@ -8,7 +8,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from glifbench.training.trainer import METRIC_FILES, JobSpec, train
+from glifbench.training.trainer import METRIC_FILES, JobSpec, checkpoint_run_id, train
 
 log = logging.getLogger("glifbench.train")
 
@@ -33,15 +33,9 @@ def run_tracked_job(spec: JobSpec, experiment_file: Path | None, tags: dict[str,
     params = flatten("", {"task": spec.task, "arch": spec.arch, "unit": spec.unit, "seed": spec.seed, **spec.config})
     all_tags = {"task": spec.task, "arch": spec.arch, "unit": spec.unit, "seed": str(spec.seed), **git_state(), **tags}
 
-    def on_epoch(history, run_id):
-        if run.run_id is None:
-            run.start(run_id, all_tags, params)
-        run.log_history(history)
-
     try:
-        result = train(spec, on_epoch=on_epoch)
-        if run.run_id is None:  # nothing was trained (0 epochs): still record the job
-            run.start(None, all_tags, params)
+        run.start(checkpoint_run_id(spec), all_tags, params)  # before training: a killed job keeps its run
+        result = train(spec, on_epoch=lambda history, _: run.log_history(history), run_id=run.run_id)
         run.log_artifacts(spec.out_dir / name for name in METRIC_FILES)
     except BaseException:
         run.finish("FAILED")

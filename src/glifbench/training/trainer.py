@@ -59,8 +59,11 @@ class JobSpec:
 
     @property
     def fingerprint(self) -> str:
-        """Hash of what determines the result (not paths): a checkpoint must match it."""
-        return config_hash({"job": [self.task, self.arch, self.unit, self.seed], "config": self.config})
+        """Hash of what determines the result, except paths and the number of epochs: a
+        checkpoint must match it, and a job given more epochs continues its checkpoint."""
+        training = {k: v for k, v in self.config.get("training", {}).items() if k != "epochs"}
+        config = {**self.config, "training": training}
+        return config_hash({"job": [self.task, self.arch, self.unit, self.seed], "config": config})
 
 
 def pick_device(name: str) -> torch.device:
@@ -161,6 +164,12 @@ def _load_checkpoint(spec: JobSpec) -> dict[str, Any] | None:
     return state
 
 
+def checkpoint_run_id(spec: JobSpec) -> str | None:
+    """The MLflow run id stored in the job's checkpoint, if a matching checkpoint exists."""
+    state = _load_checkpoint(spec)
+    return state.get("run_id") if state else None
+
+
 def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | None = None,
           run_id: str | None = None) -> dict[str, Any]:  # fmt: skip
     """Train (or resume) the job, write its outputs, return ``{"history", "run_id"}``.
@@ -181,7 +190,7 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         history = state["history"]
-        run_id = state.get("run_id") or run_id
+        run_id = run_id or state.get("run_id")
         log.info("%s: resuming after epoch %d from %s", spec.name, len(history), spec.checkpoint)
     if on_epoch is not None and history:
         on_epoch(history, run_id)

@@ -1,0 +1,227 @@
+"""Training jobs: determinism, resumption, MLflow records, concurrency, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from glifbench.data.backgrounds import builtin_image
+from glifbench.data.sot_store import shard_seed, write_index, write_shard
+from glifbench.errors import DataError, TrainingError
+from glifbench.training.grid import job_grid
+from glifbench.training.trainer import JobSpec, train
+
+MODEL = {"channels": [4, 8], "hidden": 16, "sot_readout": "softargmax", "softargmax_gain": 10.0,
+         "mnist_steps": 4, "init_gain": 4.0}  # fmt: skip
+
+
+def config(epochs=2, **training):
+    settings = {"epochs": epochs, "batch_size": 8, "lr": 0.002, "clip_norm": 1.0, "input_mean": 0.0,
+                "input_std": 1.0, "device": "cpu", "threads": 1, **training}  # fmt: skip
+    return {"training": settings, "model": MODEL, "units": {}}
+
+
+@pytest.fixture(scope="module")
+def fsdd_file(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("fsdd") / "spectrograms.npz"
+    y_train, y_test = rng.integers(0, 10, 48), rng.integers(0, 10, 16)
+    x_train = rng.normal(size=(48, 12, 64)).astype(np.float32) + y_train[:, None, None] * 0.3
+    x_test = rng.normal(size=(16, 12, 64)).astype(np.float32) + y_test[:, None, None] * 0.3
+    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sot_files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sot")
+    stack = builtin_image("grass")[None]
+    files = {}
+    for split in ("train", "val"):
+        shards = [write_shard(root / f"{split}{k}.npz", stack, 8, shard_seed(0, split, k), {"n_frames": 6})
+                  for k in range(2)]  # fmt: skip
+        write_index(root / f"{split}.json", shards, split)
+        files[split] = str(root / f"{split}.json")
+    return files
+
+
+def spec(tmp_path, task, data, unit="BLI", arch="CRNN", seed=3, **kw):
+    return JobSpec(task, arch, unit, seed, tmp_path / "run", tmp_path / "ckpt.pt", data, config(**kw))
+
+
+def _without_time(history):
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
+
+
+def test_grid_matches_the_paper_and_has_no_duplicates():
+    jobs = job_grid({"table1": ["CNN", "CRNN"], "table3_tasks": ["sot", "mnist"],
+                     "table3_units": ["Real", "LIF", "BA"], "fig5": True})  # fmt: skip
+    assert len(jobs) == len(set(jobs))
+    assert ("sot", "CRNN", "Real") in jobs and ("mnist", "CNN-RNN", "Real") in jobs
+    assert ("sot", "CNN", "BA") in jobs and jobs.count(("sot", "CRNN", "LIF")) == 1
+    full = job_grid({"table1": ["CNN", "DCNN", "CNN-RNN", "CRNN", "CRNN-Shallow", "CNN-CRNN", "CRNN-CNN"],
+                     "table3_tasks": ["mnist", "fsdd", "sot"],
+                     "table3_units": ["Real", "HLIF", "HIAF", "LIF", "IAF", "BLI", "BI", "HBA", "BA"], "fig5": True})  # fmt: skip
+    assert len(full) == 36
+
+
+def test_same_seed_same_metrics_and_weights(tmp_path, fsdd_file):
+    data = {"arrays": str(fsdd_file)}
+    a = train(spec(tmp_path / "a", "fsdd", data))
+    b = train(spec(tmp_path / "b", "fsdd", data))
+    assert _without_time(a["history"]) == _without_time(b["history"])
+    wa = torch.load(tmp_path / "a/run/model.pt")
+    wb = torch.load(tmp_path / "b/run/model.pt")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    c = train(spec(tmp_path / "c", "fsdd", data, seed=4))
+    assert _without_time(c["history"]) != _without_time(a["history"])
+
+
+def test_resume_equals_uninterrupted(tmp_path, fsdd_file):
+    data = {"arrays": str(fsdd_file)}
+    whole = train(spec(tmp_path / "whole", "fsdd", data, epochs=3))
+    train(spec(tmp_path / "parts", "fsdd", data, epochs=1))
+    resumed = train(spec(tmp_path / "parts", "fsdd", data, epochs=3))
+    assert _without_time(resumed["history"]) == _without_time(whole["history"])
+    wa, wb = torch.load(tmp_path / "whole/run/model.pt"), torch.load(tmp_path / "parts/run/model.pt")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_outputs_and_activity(tmp_path, sot_files):
+    result = train(spec(tmp_path, "sot", sot_files, unit="LIF", epochs=1))
+    row = result["history"][0]
+    assert {"epoch", "train_loss", "val_loss", "activity_body.0", "activity_body.1"} <= set(row)
+    metrics = (tmp_path / "run/metrics.csv").read_text().splitlines()
+    assert metrics[0].startswith("epoch,") and len(metrics) == 2
+    activity = json.loads((tmp_path / "run/activity.json").read_text())
+    assert len(activity["per_step"]["body.0"]) == 6 and 0 <= activity["network_mean"] <= 1
+    saved = json.loads((tmp_path / "run/config.json").read_text())
+    assert saved["job"] == "sot-CRNN-LIF-s3" and saved["config"]["training"]["epochs"] == 1
+
+
+def test_nan_loss_is_an_error(tmp_path, fsdd_file):
+    with pytest.raises(TrainingError, match="fsdd-CRNN-Real-s3: loss is nan"):
+        train(spec(tmp_path, "fsdd", {"arrays": str(fsdd_file)}, unit="Real", input_mean=float("nan")))
+    assert not (tmp_path / "run/metrics.csv").exists()
+
+
+def test_missing_data_is_named(tmp_path):
+    with pytest.raises(DataError, match="training data not found: .*nope.npz"):
+        train(spec(tmp_path, "fsdd", {"arrays": str(tmp_path / "nope.npz")}))
+
+
+# --- the command line with MLflow: kill, resume, terminate, concurrency -------------------------
+def _cli(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "glifbench", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, **kw)  # fmt: skip
+
+
+def _init(tmp_path):
+    out = tmp_path / "experiment.json"
+    proc = _cli("mlflow-init", "--name", "test", "--results", str(tmp_path / "results"), "--out", str(out))
+    assert proc.wait(120) == 0, proc.stdout.read()
+    return out
+
+
+def _train_args(tmp_path, name, data, cfg, experiment, seed=0, unit="BLI"):
+    args = ["train", "--task", "fsdd", "--arch", "CRNN", "--unit", unit, "--seed", str(seed),
+            "--out-dir", str(tmp_path / name), "--checkpoint", str(tmp_path / f"{name}.pt"),
+            "--data", json.dumps(data), "--config", json.dumps(cfg)]  # fmt: skip
+    return args + (["--experiment", str(experiment)] if experiment else [])
+
+
+def _metrics_without_time(path):
+    import csv
+
+    with open(path) as handle:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(handle)]
+
+
+def _runs(experiment_file):
+    from mlflow.tracking import MlflowClient
+
+    info = json.loads(Path(experiment_file).read_text())
+    client = MlflowClient(info["tracking_uri"])
+    return client, client.search_runs([info["experiment_id"]], max_results=100)
+
+
+@pytest.fixture()
+def slow_fsdd(tmp_path_factory):
+    """Bigger FSDD-like data so an epoch lasts long enough to be interrupted."""
+    rng = np.random.default_rng(1)
+    path = tmp_path_factory.mktemp("slow") / "spectrograms.npz"
+    np.savez(path, x_train=rng.normal(size=(600, 64, 64)).astype(np.float32), y_train=rng.integers(0, 10, 600),
+             x_test=rng.normal(size=(64, 64, 64)).astype(np.float32), y_test=rng.integers(0, 10, 64))  # fmt: skip
+    return {"arrays": str(path)}
+
+
+@pytest.mark.slow
+def test_sigkill_then_rerun_resumes_one_finished_run(tmp_path, slow_fsdd):
+    experiment = _init(tmp_path)
+    cfg = config(epochs=3, batch_size=32)
+    proc = _cli(*_train_args(tmp_path, "job", slow_fsdd, cfg, experiment))
+    deadline = time.time() + 300
+    while not (tmp_path / "job.pt").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # now inside epoch 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert not (tmp_path / "job/metrics.csv").exists()
+    rerun = _cli(*_train_args(tmp_path, "job", slow_fsdd, cfg, experiment))
+    out = rerun.communicate(timeout=600)[0]
+    assert rerun.returncode == 0, out
+    assert "resuming after epoch 1" in out
+    uninterrupted = _cli(*_train_args(tmp_path, "again", slow_fsdd, cfg, None))  # not tracked
+    assert uninterrupted.wait(600) == 0
+    resumed = _metrics_without_time(tmp_path / "job/metrics.csv")
+    assert len(resumed) == 3 and resumed == _metrics_without_time(tmp_path / "again/metrics.csv")
+    client, runs = _runs(experiment)
+    mine = [r for r in runs if r.info.run_name == "fsdd-CRNN-BLI-s0"]
+    assert len(mine) == 1 and mine[0].info.status == "FINISHED"
+    history = client.get_metric_history(mine[0].info.run_id, "val_loss")
+    assert sorted(m.step for m in history) == [1, 2, 3]
+    tags = mine[0].data.tags
+    assert tags["task"] == "fsdd" and "git.commit" in tags and "glifbench.fingerprint" in tags
+    assert mine[0].data.params["training.lr"] == "0.002"
+
+
+@pytest.mark.slow
+def test_sigterm_marks_the_run_failed(tmp_path, slow_fsdd):
+    experiment = _init(tmp_path)
+    proc = _cli(*_train_args(tmp_path, "job", slow_fsdd, config(epochs=50, batch_size=32), experiment))
+    deadline = time.time() + 300
+    while not (tmp_path / "job.pt").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 128 + signal.SIGTERM
+    _, runs = _runs(experiment)
+    assert [r.info.status for r in runs] == ["FAILED"]
+
+
+@pytest.mark.slow
+def test_eight_concurrent_jobs_lose_nothing(tmp_path, fsdd_file):
+    experiment = _init(tmp_path)
+    data = {"arrays": str(fsdd_file)}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    procs = [_cli(*_train_args(tmp_path, f"j{s}", data, config(epochs=3), experiment, seed=s), env=env) for s in range(8)]
+    for p in procs:
+        assert p.wait(600) == 0, p.stdout.read()
+    client, runs = _runs(experiment)
+    assert sorted(r.info.run_name for r in runs) == [f"fsdd-CRNN-BLI-s{s}" for s in range(8)]
+    assert all(r.info.status == "FINISHED" for r in runs)
+    for run in runs:
+        for key in ("train_loss", "val_loss", "val_accuracy"):
+            assert sorted(m.step for m in client.get_metric_history(run.info.run_id, key)) == [1, 2, 3]
+    info = json.loads(experiment.read_text())
+    assert client.get_experiment_by_name("Default") is None or all(
+        r.info.experiment_id == info["experiment_id"] for r in runs
+    )
