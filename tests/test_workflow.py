@@ -37,7 +37,15 @@ def test_deep_merge_overrides_leaves_only():
 
 @pytest.mark.parametrize(
     ("override", "named"),
-    [("sot={n_trian: 3}", "'n_trian' was unexpected"), ("seeds=zero", "seeds"), ("scale=huge", "scale")],
+    [
+        ("sot={n_trian: 3}", "'n_trian' was unexpected"),
+        ("seeds=zero", "seeds"),
+        ("scale=huge", "scale"),
+        ("grid={table3_units: [LIF, GLIF]}", "'GLIF' is not one of"),
+        ("grid={table3_tasks: [cifar]}", "'cifar' is not one of"),
+        ("grid={table1: [RNN]}", "'RNN' is not one of"),
+        ("training={sot: {lr: -1}}", "lr"),
+    ],
 )
 def test_config_errors_name_the_key(override, named, tmp_path):
     result = snakemake("-n", "--config", override, cwd=tmp_path)

@@ -4,7 +4,9 @@ from pathlib import Path
 import yaml
 from snakemake.utils import min_version, validate
 
+from glifbench.names import ARCHITECTURES, TASKS, UNITS
 from glifbench.settings import deep_merge
+from glifbench.training.grid import job_grid, run_dir
 from glifbench.data.sot_store import shard_sizes
 
 min_version("9.0")
@@ -40,3 +42,32 @@ def sot_shards(split):
 def shard_trials(wildcards):
     n = config["sot"]["n_train" if wildcards.split == "train" else "n_val"]
     return shard_sizes(n, config["sot"]["shard_size"])[int(wildcards.shard)]
+
+
+# --- training -------------------------------------------------------------------------------
+
+JOBS = job_grid(config["grid"])
+RUN_FILES = ["metrics.csv", "model.pt", "activity.json", "config.json"]
+TRAIN_DATA = {
+    "sot": {"train": "results/data/sot/train.json", "val": "results/data/sot/val.json"},
+    "mnist": {"arrays": "results/data/mnist/mnist.npz"},
+    "fsdd": {"arrays": "results/data/fsdd/spectrograms.npz"},
+}
+
+
+def all_runs(files=("metrics.csv",)):
+    return [
+        f"{run_dir(task, arch, unit, seed)}/{name}"
+        for task, arch, unit in JOBS
+        for seed in config["seeds"]
+        for name in files
+    ]
+
+
+def job_config(wildcards):
+    training = config["training"]
+    settings = dict(training[wildcards.task])
+    settings.update(device=training["device"], threads=training["threads"])
+    return as_json(
+        {"training": settings, "model": config["model"], "units": config["units"]}
+    )

@@ -8,6 +8,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from glifbench.settings import config_hash
 from glifbench.training.trainer import METRIC_FILES, JobSpec, checkpoint_run_id, train
 
 log = logging.getLogger("glifbench.train")
@@ -31,7 +32,10 @@ def run_tracked_job(spec: JobSpec, experiment_file: Path | None, tags: dict[str,
     experiment = json.loads(Path(experiment_file).read_text())
     run = JobRun(experiment["tracking_uri"], experiment["experiment_id"], spec.name, spec.fingerprint)
     params = flatten("", {"task": spec.task, "arch": spec.arch, "unit": spec.unit, "seed": spec.seed, **spec.config})
-    all_tags = {"task": spec.task, "arch": spec.arch, "unit": spec.unit, "seed": str(spec.seed), **git_state(), **tags}
+    all_tags = {
+        "task": spec.task, "arch": spec.arch, "unit": spec.unit, "seed": str(spec.seed),
+        "config_hash": config_hash(spec.config), **git_state(), **tags,
+    }  # fmt: skip
 
     try:
         run.start(checkpoint_run_id(spec), all_tags, params)  # before training: a killed job keeps its run
