@@ -7,6 +7,7 @@ configfile: "config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
+include: "workflow/rules/analysis.smk"
 
 
 rule all:
@@ -14,3 +15,4 @@ rule all:
     input:
         rules.data.input,
         rules.training.input,
+        rules.analysis.input,

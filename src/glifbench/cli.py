@@ -221,6 +221,33 @@ def train_command(args: argparse.Namespace) -> None:
     log.info("%s finished: %s", spec.name, {k: v for k, v in last.items() if not k.startswith("activity")})
 
 
+# --- analysis ----------------------------------------------------------------------------------
+def _analysis_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--runs", type=Path, default=Path("results/runs"))
+    p.add_argument("--out", type=Path, required=True, help="folder for the tables")
+    p.add_argument("--figures", type=Path, required=True, help="folder for the figures")
+    p.add_argument("--grid", type=_json, required=True)
+    p.add_argument("--seeds", type=_json, required=True, help="JSON object {\"seeds\": [...]}")
+    p.add_argument("--meta", type=_json, required=True, help="scale, seeds, epochs for captions")
+
+
+@command("tables", _analysis_args)
+def tables_command(args: argparse.Namespace) -> None:
+    """Tables I and III and the learning curves (Figs. 3, 5) from the runs' metrics."""
+    from glifbench.analysis.summary import make_tables
+
+    make_tables(args.runs, args.out, args.figures, args.grid, args.seeds["seeds"], args.meta)
+
+
+@command("weights", _analysis_args)
+def weights_command(args: argparse.Namespace) -> None:
+    """Autapse statistics, recurrent amplitudes, activity and Fig. 7 from the trained models."""
+    from glifbench.analysis.summary import weight_report
+
+    weight_report(args.runs, args.out, args.figures, args.grid["table3_tasks"], args.grid["table3_units"],
+                  args.seeds["seeds"], args.meta)  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glifbench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)

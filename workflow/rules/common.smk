@@ -71,3 +71,63 @@ def job_config(wildcards):
     return as_json(
         {"training": settings, "model": config["model"], "units": config["units"]}
     )
+
+
+# --- analysis -------------------------------------------------------------------------------
+GRID = config["grid"]
+CRNN_UNITS = [
+    (task, unit) for task in GRID["table3_tasks"] for unit in GRID["table3_units"]
+]
+ANALYSIS_META = as_json(
+    {
+        "scale": config["scale"],
+        "seeds": config["seeds"],
+        "epochs": {t: config["training"][t]["epochs"] for t in TASKS},
+    }
+)
+
+
+def reported(path, caption, category):
+    return report(path, caption=f"../report/{caption}.rst", category=category)
+
+
+def table_outputs():
+    out = []
+    if GRID["table1"]:
+        out += [
+            reported("results/tables/table1.html", "table1", "Tables"),
+            reported("results/figures/fig3_learning_curves.png", "fig3", "Figures"),
+            "results/tables/table1.csv",
+            "results/tables/table1.md",
+        ]
+    if GRID["table3_tasks"] and GRID["table3_units"]:
+        out += [
+            reported("results/tables/table3.html", "table3", "Tables"),
+            "results/tables/table3.csv",
+            "results/tables/table3.md",
+        ]
+    if GRID["fig5"]:
+        out.append(
+            reported("results/figures/fig5_binary_networks.png", "fig5", "Figures")
+        )
+    return out
+
+
+def weight_outputs():
+    if not CRNN_UNITS:
+        return []
+    out = []
+    for name in ("recurrent_amplitude", "activity"):
+        out += [
+            reported(f"results/analysis/{name}.html", name, "Analysis"),
+            f"results/analysis/{name}.csv",
+            f"results/analysis/{name}.md",
+        ]
+    if {"LIF", "BLI"} <= set(GRID["table3_units"]):
+        out += [
+            reported("results/analysis/autapses.html", "autapses", "Analysis"),
+            "results/analysis/autapses.csv",
+            "results/analysis/autapses.md",
+            reported("results/figures/fig7_kernels.png", "fig7", "Figures"),
+        ]
+    return out

@@ -1,0 +1,1 @@
+"""Analysis of trained runs: metrics tables, weight and autapse statistics, activity."""

@@ -1,0 +1,57 @@
+"""Reading the training jobs' outputs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from glifbench.errors import DataError
+
+
+def run_dirs_missing(run_dirs: Iterable[str | Path], files: Iterable[str] = ("metrics.csv",)) -> list[str]:
+    return [str(Path(d) / f) for d in run_dirs for f in files if not (Path(d) / f).is_file()]
+
+
+def load_metrics(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
+    """All epochs of all runs, with columns task, arch, unit, seed, epoch and the metrics."""
+    run_dirs = list(run_dirs)
+    missing = run_dirs_missing(run_dirs, ("metrics.csv", "config.json"))
+    if missing:
+        raise DataError(f"{len(missing)} run file(s) missing, e.g. {missing[:5]}")
+    frames = []
+    for d in run_dirs:
+        meta = json.loads((Path(d) / "config.json").read_text())
+        frame = pd.read_csv(Path(d) / "metrics.csv")
+        if frame.empty:
+            raise DataError(f"{Path(d) / 'metrics.csv'} has no epochs")
+        frame.insert(0, "seed", meta["seed"])
+        frame.insert(0, "unit", meta["unit"])
+        frame.insert(0, "arch", meta["arch"])
+        frame.insert(0, "task", meta["task"])
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def final_epochs(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The last epoch of every run (the paper reports performance at the end of training)."""
+    last = metrics.groupby(["task", "arch", "unit", "seed"])["epoch"].transform("max")
+    return metrics[metrics["epoch"] == last].reset_index(drop=True)
+
+
+def load_model(run_dir: str | Path):
+    """Rebuild a run's network from its config.json and load model.pt."""
+    from glifbench.training.trainer import JobSpec, build_model
+
+    run_dir = Path(run_dir)
+    for name in ("config.json", "model.pt"):
+        if not (run_dir / name).is_file():
+            raise DataError(f"run file missing: {run_dir / name}")
+    meta = json.loads((run_dir / "config.json").read_text())
+    spec = JobSpec(meta["task"], meta["arch"], meta["unit"], meta["seed"], run_dir, run_dir, meta["data"], meta["config"])
+    model = build_model(spec)
+    model.load_state_dict(torch.load(run_dir / "model.pt", map_location="cpu"))
+    return model.eval()

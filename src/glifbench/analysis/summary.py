@@ -1,0 +1,108 @@
+"""The analysis stage: the paper's tables, learning curves, weight/autapse statistics, activity."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from glifbench.analysis.runs import final_epochs, load_metrics, load_model
+from glifbench.analysis.weights import compare, mean_squared, weight_sets
+from glifbench.errors import DataError
+from glifbench.figures.curves import plot_curves
+from glifbench.figures.kernels import plot_kernels
+from glifbench.models.weights import extract_weights
+from glifbench.tables import paper
+from glifbench.tables.build import summarise, table1, table3, write_table
+from glifbench.training.grid import run_dir
+
+FIG5 = (("BCNN (CNN, BA)", "sot", "CNN", "BA"), ("BCRNN (CRNN, BA)", "sot", "CRNN", "BA"),
+        ("SCRNN (CRNN, LIF)", "sot", "CRNN", "LIF"))  # fmt: skip
+
+
+def caption(meta: dict[str, Any], sep: str = " ") -> str:
+    """What a table or figure was made from; demo-scale results say so."""
+    epochs = meta["epochs"]
+    epochs = ", ".join(f"{k} {v}" for k, v in epochs.items()) if isinstance(epochs, dict) else epochs
+    text = f"scale: {meta['scale']}, seeds: {meta['seeds']}, epochs: {epochs}"
+    if meta["scale"] == "demo":
+        text += f"{sep}(DEMO SCALE: tiny data, a few epochs, not comparable with the paper)"
+    return text
+
+
+def make_tables(runs_root: Path, out: Path, figures: Path, grid: dict, seeds: Sequence[int], meta: dict) -> None:
+    """Tables I and III (csv, md, html) and Figs. 3 and 5 from the runs' metrics."""
+    dirs = sorted({run_dir(t, a, u, s, str(runs_root)) for t, a, u in _grid_jobs(grid) for s in seeds})
+    metrics = load_metrics(dirs)
+    final = final_epochs(metrics)
+    note = caption(meta)
+    if grid["table1"]:
+        write_table(table1(final, grid["table1"]), out / "table1", f"Table I: SOT validation loss per architecture -- {note}")
+        plot_curves(metrics, [(a, "sot", a, "Real") for a in grid["table1"]], figures / "fig3_learning_curves.png",
+                    f"Fig. 3: real-valued networks on SOT\n{caption(meta, chr(10))}")  # fmt: skip
+    if grid["table3_tasks"]:
+        write_table(table3(final, grid["table3_units"]), out / "table3", f"Table III: performance per unit type -- {note}")
+    if grid["fig5"]:
+        plot_curves(metrics, list(FIG5), figures / "fig5_binary_networks.png",
+                    f"Fig. 5: binary-activation networks on SOT\n{caption(meta, chr(10))}")  # fmt: skip
+
+
+def _grid_jobs(grid: dict):
+    from glifbench.training.grid import job_grid
+
+    return job_grid(grid)
+
+
+def activity_table(runs_root: Path, tasks: Sequence[str], units: Sequence[str], seeds: Sequence[int]) -> pd.DataFrame:
+    """Mean fraction of active units per time step (network mean), per task and unit type."""
+    rows = []
+    for task in tasks:
+        for unit in units:
+            values = []
+            for seed in seeds:
+                path = Path(run_dir(task, "CRNN", unit, seed, str(runs_root))) / "activity.json"
+                if not path.is_file():
+                    raise DataError(f"run file missing: {path}")
+                values.append(json.loads(path.read_text())["network_mean"])
+            stat = summarise(pd.Series(values, dtype=float))
+            rows.append({"task": task, "unit": unit, "mean active fraction": stat["mean"], "sd": stat["sd"],
+                         "n": stat["n"], "paper": paper.ACTIVITY.get(unit) if task == "sot" else None})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def weight_report(runs_root: Path, out: Path, figures: Path, tasks: Sequence[str], units: Sequence[str],
+                  seeds: Sequence[int], meta: dict) -> None:  # fmt: skip
+    """Autapse statistics (LIF vs BLI), MNIST recurrent amplitude, activity, and Fig. 7."""
+    note = caption(meta)
+    layers = {
+        (task, unit): [l for s in seeds for l in extract_weights(load_model(run_dir(task, "CRNN", unit, s, str(runs_root))))]
+        for task in tasks for unit in units
+    }  # fmt: skip
+    rows = []
+    for task in tasks:
+        if {"LIF", "BLI"} <= set(units):
+            table = compare(weight_sets(layers[(task, "LIF")]), weight_sets(layers[(task, "BLI")]), ("LIF", "BLI"))
+            table.insert(0, "task", task)
+            rows.append(table)
+    if rows:
+        autapses = pd.concat(rows, ignore_index=True)
+        autapses["paper"] = autapses["set"].map({
+            "feedforward": "not significantly different", "recurrent": "not significantly different",
+            "autapses": "significantly different: LIF all positive, BLI all negative",
+        })  # fmt: skip
+        write_table(autapses, out / "autapses", f"Wilcoxon rank-sum tests, LIF vs BLI weights -- {note}")
+        lif_bli = {u: layers[("sot" if "sot" in tasks else tasks[0], u)][-1] for u in ("LIF", "BLI")}
+        plot_kernels(lif_bli, figures / "fig7_kernels.png", f"Fig. 7: learned kernels, LIF vs BLI\n{caption(meta, chr(10))}")
+    amplitude = []
+    for task in tasks:
+        for unit in units:
+            rec = np.concatenate([l.recurrent.numpy().ravel() for l in layers[(task, unit)]])
+            amplitude.append({"task": task, "unit": unit, "recurrent mean-squared amplitude": mean_squared(rec),
+                              "paper": paper.MNIST_RECURRENT_MS.get("BLI" if unit == "BLI" else "HBA/BA" if unit in ("HBA", "BA") else "", None)
+                              if task == "mnist" else None})  # fmt: skip
+    write_table(pd.DataFrame(amplitude), out / "recurrent_amplitude", f"Recurrent weight amplitude per unit type -- {note}")
+    write_table(activity_table(runs_root, tasks, units, seeds), out / "activity", f"Activity per unit type -- {note}")

@@ -1,0 +1,40 @@
+"""Learning curves like the paper's Fig. 3 (Table I networks) and Fig. 5 (binary networks):
+training loss dashed, validation loss solid, mean over seeds with the seeds' range shaded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from glifbench.io import atomic_path  # noqa: E402
+
+
+def plot_curves(metrics: pd.DataFrame, series: Sequence[tuple[str, str, str, str]], dest: str | Path, title: str) -> Path:
+    """``series`` = (label, task, arch, unit); plots train (dashed) and validation (solid) loss."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
+    for k, (label, task, arch, unit) in enumerate(series):
+        runs = metrics[(metrics.task == task) & (metrics.arch == arch) & (metrics.unit == unit)]
+        if runs.empty:
+            continue
+        colour = f"C{k % 10}"
+        for column, style in (("val_loss", "-"), ("train_loss", "--")):
+            grouped = runs.groupby("epoch")[column]
+            mean = grouped.mean()
+            ax.plot(mean.index, mean.values, style, color=colour, label=label if style == "-" else None)
+            if runs.seed.nunique() > 1:
+                ax.fill_between(mean.index, grouped.min(), grouped.max(), color=colour, alpha=0.15, lw=0)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("MSE (x, y in [0, 1])")
+    ax.set_yscale("log")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, title="solid: validation, dashed: training", title_fontsize=8)
+    with atomic_path(dest, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)
+    return Path(dest)

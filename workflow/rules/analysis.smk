@@ -1,0 +1,60 @@
+# Analysis: the paper's tables and figures, weight and autapse statistics, activity.
+
+
+rule tables:
+    input:
+        all_runs(["metrics.csv", "config.json"]),
+    output:
+        table_outputs(),
+    log:
+        "results/logs/tables.log",
+    benchmark:
+        "results/benchmarks/tables.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        grid=as_json(GRID),
+        seeds=as_json({"seeds": config["seeds"]}),
+        meta=ANALYSIS_META,
+    shell:
+        "python -m glifbench tables --runs results/runs --out results/tables "
+        "--figures results/figures --grid {params.grid:q} --seeds {params.seeds:q} "
+        "--meta {params.meta:q} > {log} 2>&1"
+
+
+rule weights:
+    input:
+        [
+            f"{run_dir(task, 'CRNN', unit, seed)}/{name}"
+            for task, unit in CRNN_UNITS
+            for seed in config["seeds"]
+            for name in ("model.pt", "config.json", "activity.json")
+        ],
+    output:
+        weight_outputs(),
+    log:
+        "results/logs/weights.log",
+    benchmark:
+        "results/benchmarks/weights.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        grid=as_json(GRID),
+        seeds=as_json({"seeds": config["seeds"]}),
+        meta=ANALYSIS_META,
+    shell:
+        "python -m glifbench weights --runs results/runs --out results/analysis "
+        "--figures results/figures --grid {params.grid:q} --seeds {params.seeds:q} "
+        "--meta {params.meta:q} > {log} 2>&1"
+
+
+rule analysis:
+    input:
+        rules.tables.output,
+        rules.weights.output,
