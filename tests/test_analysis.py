@@ -1,0 +1,106 @@
+"""Analysis: statistics detect planted differences, tables are exact, missing runs are named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from glifbench.analysis.runs import final_epochs, load_metrics
+from glifbench.analysis.weights import compare, mean_squared, weight_sets
+from glifbench.errors import DataError
+from glifbench.figures.curves import plot_curves
+from glifbench.figures.kernels import plot_kernels, tile
+from glifbench.models.weights import LayerWeights, autapses
+from glifbench.tables.build import table1, table3, write_table
+
+
+def _layer(rng, autapse_sign, c=8):
+    rec = torch.from_numpy(rng.normal(0, 0.2, (c, c, 3, 3)).astype(np.float32))
+    for k in range(c):
+        rec[k, k, 1, 1] = autapse_sign * (0.3 + abs(float(rng.normal(0, 0.05))))
+    ff = torch.from_numpy(rng.normal(0, 0.2, (c, 4, 3, 3)).astype(np.float32))
+    return LayerWeights("body.1", ff, rec, autapses(rec))
+
+
+def test_planted_autapse_difference_is_detected_and_equal_sets_are_not():
+    rng = np.random.default_rng(0)
+    lif = weight_sets([_layer(rng, +1) for _ in range(5)])
+    bli = weight_sets([_layer(rng, -1) for _ in range(5)])
+    result = compare(lif, bli, ("LIF", "BLI")).set_index("set")
+    assert result.loc["autapses", "significant"] and result.loc["autapses", "p_value"] < 1e-6
+    assert result.loc["autapses", "positive_LIF"] == 1.0 and result.loc["autapses", "positive_BLI"] == 0.0
+    assert not result.loc["feedforward", "significant"] and not result.loc["recurrent", "significant"]
+    assert result.loc["autapses", "n_LIF"] == 40 and result.loc["recurrent", "n_LIF"] == 5 * (8 * 8 * 9 - 8)
+
+
+def test_recurrent_set_excludes_autapses():
+    rng = np.random.default_rng(1)
+    layer = _layer(rng, +1, c=3)
+    sets = weight_sets([layer])
+    assert len(sets["recurrent"]) == 3 * 3 * 9 - 3
+    assert not np.isin(sets["autapses"], sets["recurrent"]).any()
+
+
+def test_mean_squared():
+    assert mean_squared(np.array([1.0, -3.0])) == pytest.approx(5.0)
+
+
+def _write_run(root: Path, task, arch, unit, seed, rows):
+    d = root / task / arch / unit / f"seed{seed}"
+    d.mkdir(parents=True)
+    pd.DataFrame(rows).to_csv(d / "metrics.csv", index=False)
+    (d / "config.json").write_text(json.dumps({"task": task, "arch": arch, "unit": unit, "seed": seed}))
+    return d
+
+
+def test_tables_mean_sd_n_exact(tmp_path):
+    dirs = []
+    for seed, (lif, ba) in enumerate([(0.02, 0.10), (0.04, 0.12), (0.06, 0.14)]):
+        for unit, mse, acc in (("LIF", lif, 0.9), ("BA", ba, 0.5)):
+            dirs.append(_write_run(tmp_path, "sot", "CRNN", unit, seed,
+                                   [{"epoch": 1, "train_loss": 1, "val_loss": 1.0}, {"epoch": 2, "train_loss": mse, "val_loss": mse}]))  # fmt: skip
+            dirs.append(_write_run(tmp_path, "fsdd", "CRNN", unit, seed,
+                                   [{"epoch": 1, "train_loss": 1, "val_loss": 1, "val_accuracy": acc - 0.1 * seed}]))  # fmt: skip
+    final = final_epochs(load_metrics(dirs))
+    assert set(final.epoch[final.task == "sot"]) == {2}
+    t3 = table3(final, ["LIF", "BA"]).set_index("Unit type")
+    assert t3.loc["LIF", "SOT (MSE) (ours)"] == "0.0400 ± 0.0200 (n=3)"
+    assert t3.loc["BA", "FSDD (ours)"] == "40.0 ± 10.0 (n=3)"
+    assert t3.loc["LIF", "SOT (MSE) (paper)"] == 0.017 and t3.loc["Real (CNN-RNN)", "MNIST (ours)"] == "-"
+    assert t3.loc["LIF", "Holds here"] == "yes" and t3.loc["BA", "Holds here"] == "yes"
+    t1 = table1(final, ["CNN", "CRNN"]).set_index("Network")
+    assert t1.loc["CNN", "Validation loss (ours)"] == "-" and t1.loc["CRNN", "Holds here"] == "n/a"
+    paths = write_table(t3.reset_index(), tmp_path / "out" / "table3", "Table III (demo)")
+    assert [p.suffix for p in paths] == [".csv", ".md", ".html"]
+    assert "<table" in paths[2].read_text() and paths[1].read_text().startswith("# Table III (demo)")
+
+
+def test_claims_can_fail(tmp_path):
+    dirs = [_write_run(tmp_path, "sot", "CRNN", unit, 0, [{"epoch": 1, "train_loss": m, "val_loss": m}])
+            for unit, m in (("LIF", 0.2), ("BA", 0.1))]  # fmt: skip
+    t3 = table3(final_epochs(load_metrics(dirs)), ["LIF", "BA"]).set_index("Unit type")
+    assert t3.loc["LIF", "Holds here"] == "no" and t3.loc["BA", "Holds here"] == "no"
+
+
+def test_missing_runs_are_named(tmp_path):
+    present = _write_run(tmp_path, "sot", "CRNN", "LIF", 0, [{"epoch": 1, "val_loss": 0.1}])
+    with pytest.raises(DataError, match=r"2 run file\(s\) missing.*sot/CRNN/BLI/seed0/metrics.csv"):
+        load_metrics([present, tmp_path / "sot" / "CRNN" / "BLI" / "seed0"])
+
+
+def test_figures_build_headless(tmp_path):
+    metrics = pd.DataFrame({"task": "sot", "arch": "CRNN", "unit": "Real", "seed": [0, 0, 1, 1],
+                            "epoch": [1, 2, 1, 2], "train_loss": [0.08, 0.02, 0.08, 0.03],
+                            "val_loss": [0.08, 0.03, 0.08, 0.04]})  # fmt: skip
+    png = plot_curves(metrics, [("CRNN", "sot", "CRNN", "Real")], tmp_path / "curves.png", "test")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    rng = np.random.default_rng(2)
+    png = plot_kernels({"LIF": _layer(rng, 1), "BLI": _layer(rng, -1)}, tmp_path / "k.png", "test")
+    assert png.stat().st_size > 1000
+    image = tile(np.arange(2 * 2 * 9, dtype=float).reshape(2, 2, 3, 3))
+    assert image.shape == (7, 7) and np.isnan(image[3]).all() and image[4, 4] == 27
