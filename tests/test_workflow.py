@@ -106,3 +106,23 @@ def test_failed_download_leaves_no_output(tmp_path):
     assert any("mirror file not found" in p.read_text() for p in log)
     assert not list((tmp_path / "results/downloads/mnist").glob("*ubyte.gz"))
     assert shutil.which("true")  # the environment still works after a failure
+
+
+def test_nested_config_strings_get_the_schema_types():
+    import yaml
+
+    from glifbench.settings import coerce_to_schema
+
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    parsed = {"seeds": ["0", "1"], "training": {"fsdd": {"epochs": "40", "readout_lr": "null", "lr": "2e-3"}},
+              "data": {"fsdd": {"source": "download", "mirror": "/x/1.tar.gz"}}, "units": {"detach_reset": "true"}}  # fmt: skip
+    fixed = coerce_to_schema(parsed, schema)
+    assert fixed["seeds"] == [0, 1] and fixed["training"]["fsdd"] == {"epochs": 40, "readout_lr": None, "lr": 0.002}
+    assert fixed["data"]["fsdd"]["mirror"] == "/x/1.tar.gz" and fixed["units"]["detach_reset"] is True
+    assert coerce_to_schema({"seeds": ["a"]}, schema) == {"seeds": ["a"]}  # left for validation to reject
+
+
+def test_seeds_on_the_command_line(tmp_path):
+    result = snakemake("-n", "--config", "seeds=[3, 4]", "grid={table1: [CNN], table3_tasks: [], fig5: false}", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "seed3" in result.stdout + result.stderr and "seed4" in result.stdout + result.stderr

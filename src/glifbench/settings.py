@@ -24,3 +24,53 @@ def config_hash(config: Mapping[str, Any]) -> str:
     """Short, order-independent hash of a (JSON-serialisable) configuration."""
     text = json.dumps(config, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target[part]
+        return {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+    return schema
+
+
+def _coerce_scalar(value: str, types: list[str]) -> Any:
+    text = value.strip()
+    if "null" in types and text.lower() in ("null", "none", "~"):
+        return None
+    if "boolean" in types and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if "integer" in types:
+        try:
+            return int(text)
+        except ValueError:
+            pass
+    if "number" in types:
+        try:
+            return float(text)
+        except ValueError:
+            pass
+    return value
+
+
+def coerce_to_schema(value: Any, schema: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> Any:
+    """Convert strings to the numbers, booleans or nulls the JSON schema asks for.
+
+    Snakemake parses nested ``--config`` values with YAML's BaseLoader, which makes every scalar a
+    string (``--config 'seeds=[0, 1]'`` gives ``['0', '1']``); this restores the intended types
+    before validation. Strings the schema does not type otherwise are left alone.
+    """
+    root = schema if root is None else root
+    schema = _resolve(schema, root)
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else list(types)
+    if isinstance(value, str) and "string" not in types:
+        return _coerce_scalar(value, types)
+    if isinstance(value, Mapping):
+        props = schema.get("properties", {})
+        return {k: coerce_to_schema(v, props[k], root) if k in props else v for k, v in value.items()}
+    if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        return [coerce_to_schema(v, schema["items"], root) for v in value]
+    return value

@@ -5,7 +5,7 @@ import yaml
 from snakemake.utils import min_version, validate
 
 from glifbench.names import ARCHITECTURES, TASKS, UNITS
-from glifbench.settings import deep_merge
+from glifbench.settings import coerce_to_schema, deep_merge
 from glifbench.training.grid import job_grid, run_dir
 from glifbench.data.sot_store import shard_sizes
 
@@ -15,6 +15,11 @@ SCHEMA = "../schemas/config.schema.yaml"
 ENV = "../../envs/glifbench.yaml"
 
 # 1. What the user wrote (config.yaml + --config): fail at once on a typo or a wrong type.
+#    Nested --config values arrive as strings (YAML BaseLoader): restore the schema's types first.
+with open(workflow.source_path(SCHEMA)) as _fh:
+    _coerced = coerce_to_schema(dict(config), yaml.safe_load(_fh))
+config.clear()
+config.update(_coerced)
 validate(config, SCHEMA, set_default=False)
 # 2. The preset named by `scale` fills what the user did not set; 3. schema defaults the rest.
 _scale = config.get("scale", "demo")
