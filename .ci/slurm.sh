@@ -103,8 +103,8 @@ done
 say "tables identical to a local run with the same seeds"
 
 # 4. a failing job fails the workflow and its rule log is shown
-if timeout -k 10 300 "${SNAKEMAKE[@]}" results/downloads/mnist/t10k-labels-idx1-ubyte.gz \
-     --directory "$BASE/slurm" "${SLURM_ARGS[@]}" --retries 0 \
+if timeout -k 10 300 "${SNAKEMAKE[@]}" --directory "$BASE/slurm" results/downloads/mnist/t10k-labels-idx1-ubyte.gz \
+     "${SLURM_ARGS[@]}" --retries 0 \
      --config "data={mnist: {source: download, mirror: $BASE/no-such-mirror}}" > "$BASE/fail.log" 2>&1; then
   fail "a failing job did not fail the workflow"
 fi
@@ -114,7 +114,7 @@ say "a failing SLURM job fails the workflow and shows its log"
 # 5. scancel marks the MLflow run FAILED; a re-run resumes it from its checkpoint
 job=results/runs/fsdd/CRNN/BLI/seed1
 long=(--config "seeds=[1]" "training={fsdd: {epochs: 40}}")
-timeout -k 10 600 "${SNAKEMAKE[@]}" "$job/metrics.csv" --directory "$BASE/slurm" "${SLURM_ARGS[@]}" \
+timeout -k 10 600 "${SNAKEMAKE[@]}" --directory "$BASE/slurm" "$job/metrics.csv" "${SLURM_ARGS[@]}" \
   --retries 0 "${long[@]}" > "$BASE/cancel.log" 2>&1 &
 workflow=$!
 wait_for 300 "the first checkpoint" test -s "$BASE/slurm/results/checkpoints/fsdd/CRNN/BLI/seed1.pt"
@@ -134,7 +134,7 @@ PY
 }
 for _ in $(seq 1 30); do [ "$(status)" = FAILED ] && break; sleep 2; done
 [ "$(status)" = FAILED ] || fail "MLflow run after scancel: '$(status)', expected FAILED"
-timeout -k 10 600 "${SNAKEMAKE[@]}" "$job/metrics.csv" --directory "$BASE/slurm" "${SLURM_ARGS[@]}" \
+timeout -k 10 600 "${SNAKEMAKE[@]}" --directory "$BASE/slurm" "$job/metrics.csv" "${SLURM_ARGS[@]}" \
   "${long[@]}" > "$BASE/resume.log" 2>&1 || { tail -40 "$BASE/resume.log"; fail "re-run after scancel"; }
 grep -q "resuming after epoch" "$BASE/slurm/results/logs/train/fsdd/CRNN/BLI/seed1.log" || fail "the re-run did not resume"
 [ "$(status)" = FINISHED ] || fail "MLflow run after the re-run: '$(status)', expected one FINISHED run"
