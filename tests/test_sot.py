@@ -6,7 +6,7 @@ from glifbench.data import sot
 from glifbench.data.backgrounds import builtin_image, normalised_background
 from glifbench.data.fetch import DataError
 from glifbench.data.sot_store import (
-    dequantise, iter_batches, load_shard, quantise, shard_seed, shard_sizes, write_index, write_shard,
+    dequantise, load_shard, quantise, shard_seed, shard_sizes, write_index, write_shard,
 )  # fmt: skip
 
 
@@ -113,11 +113,17 @@ def test_shards_roundtrip_and_stream(tmp_path, stack):
     np.testing.assert_array_equal(positions, ref_pos)
     index = write_index(tmp_path / "train.json", paths, "train")
     assert index["n_trials"] == 70 and index["bytes_per_trial"] == 12 * 900 + 12 * 8
-    seen = [b[1] for b in iter_batches(paths, 16, np.random.default_rng(0))]
-    assert sum(len(b) for b in seen) == 70
+    from glifbench.training.datasets import SOTStream
+
+    stream = SOTStream(tmp_path / "train.json", mean=0.25, std=0.25, max_trials=None, frames=None)
+    seen = [b.targets.transpose(0, 1).numpy() for b in stream.batches(16, np.random.default_rng(0))]
+    assert sum(len(b) for b in seen) == 70  # every trial once per epoch, shard by shard
     assert sorted(map(bytes, np.concatenate(seen))) == sorted(
         map(bytes, np.concatenate([load_shard(p)[1] for p in paths]))
     )
+    first = next(SOTStream(tmp_path / "train.json", 0.25, 0.25, max_trials=20, frames=5).batches(8, None))
+    assert first.inputs.shape == (5, 8, 30, 30) and first.targets.shape == (5, 8, 2)
+    assert sum(b.inputs.shape[1] for b in SOTStream(tmp_path / "train.json", 0, 1, 20, None).batches(8, None)) == 20
 
 
 def test_shard_seeds_distinct():

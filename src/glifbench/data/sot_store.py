@@ -5,15 +5,15 @@ A split is a folder of shards ``shard{k:05d}.npz``, each holding ``frames`` as u
 quantisation error at most 1/510, standard deviation 1/(255 sqrt 12) ~ 0.0011, against a
 sensor-noise standard deviation of 0.0625 at intensity 0.25) and ``positions`` float32
 ``(n, T, 2)`` (800 bytes per trial). Shards are generated independently (one Snakemake job each)
-so paper scale (2 x 50,000 trials, ~9 GB) never needs more memory than one chunk of trials,
-and training streams one shard at a time.
+so paper scale (2 x 50,000 trials, ~9 GB) never needs more memory than one chunk of trials;
+training streams one shard at a time (:class:`glifbench.training.datasets.SOTStream`).
 """
 
 from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,20 +101,3 @@ def write_index(dest: str | Path, shards: Sequence[str | Path], split: str) -> d
     }
     save_json(dest, index)
     return index
-
-
-def iter_batches(
-    shards: Sequence[str | Path], batch_size: int, rng: np.random.Generator | None = None
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Stream ``(frames float32 (B, T, W, W), positions (B, T, 2))`` batches shard by shard.
-
-    With ``rng`` the shard order and the trials within each shard are shuffled; memory holds
-    one shard at a time. The last batch of each shard may be smaller.
-    """
-    order = rng.permutation(len(shards)) if rng is not None else range(len(shards))
-    for s in order:
-        frames, positions = load_shard(shards[s])
-        idx = rng.permutation(len(frames)) if rng is not None else np.arange(len(frames))
-        for start in range(0, len(idx), batch_size):
-            sel = idx[start : start + batch_size]
-            yield dequantise(frames[sel]), positions[sel]
