@@ -70,8 +70,8 @@ def peak_memory(n: int) -> dict:
     """Stream ``n`` trials in a fresh interpreter; report its peak RSS (MiB)."""
     code = (
         "import resource, sys; sys.path.insert(0, 'benchmarks');"
-        "import sot_synthesis as b; s = b._stack(); b.vectorised_trials(s, %d, 0);"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)" % n
+        f"import sot_synthesis as b; s = b._stack(); b.vectorised_trials(s, {n}, 0);"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return {"trials": n, "peak_rss_mib": round(float(out.stdout.strip().splitlines()[-1]), 1)}

@@ -27,7 +27,7 @@ def test_fetch_with_md5_from_loopback(mnist_folder, http_root, tmp_path):
 
 def test_build_from_idx_with_all_four_files(mnist_folder, tmp_path):
     # The training files are not available offline: stand them in with the genuine test files.
-    for key, name in mnist.FILES.items():
+    for name in mnist.FILES.values():
         source = name.replace("train", "t10k")
         (tmp_path / name).write_bytes((mnist_folder / source).read_bytes())
     sizes = mnist.build_from_idx(tmp_path, tmp_path / "mnist.npz")

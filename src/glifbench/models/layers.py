@@ -52,7 +52,7 @@ def run_recurrent(unit: Unit, ff: nn.Module, rec: nn.Module, x: torch.Tensor) ->
         inputs, project = x.unbind(0), ff
     state = None
     outs = []
-    for t, x_t in enumerate(inputs):
+    for x_t in inputs:
         current = project(x_t) if project is not None else x_t
         if state is None:
             state = unit.initial_state(current)

@@ -50,7 +50,7 @@ def table1(final: pd.DataFrame, archs: Iterable[str]) -> pd.DataFrame:
         for c in has_crnn
     ]
     holds = []
-    for mean, c in zip(frame["mean"], has_crnn):
+    for mean, c in zip(frame["mean"], has_crnn, strict=True):
         others = plain if c else crnn
         holds.append(None if mean is None or pd.isna(mean) or others.empty else bool((mean < others).all() if c else (mean > others).all()))
     frame["Holds here"] = [_yes_no(h) for h in holds]
