@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from glifbench.io import atomic_path  # noqa: E402
 
@@ -29,6 +30,7 @@ def plot_curves(metrics: pd.DataFrame, series: Sequence[tuple[str, str, str, str
             ax.plot(mean.index, mean.values, style, color=colour, label=label if style == "-" else None)
             if runs.seed.nunique() > 1:
                 ax.fill_between(mean.index, grouped.min(), grouped.max(), color=colour, alpha=0.15, lw=0)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("MSE (x, y in [0, 1])")
     ax.set_yscale("log")
