@@ -142,3 +142,29 @@ def test_light_name_lists_match_the_registries():
     assert names.ARCHITECTURES == tuple(ARCHITECTURES)
     assert names.UNITS == tuple(UNIT_TYPES)
     assert names.TASKS == tuple(TASKS)
+
+
+@pytest.mark.parametrize("unit", ["LIF", "BLI", "HBA"])
+def test_calibration_reaches_the_target_activity_in_every_spiking_layer(unit):
+    from glifbench.models.calibration import calibrate_activity
+
+    torch.manual_seed(6)
+    net = build_network("sot", "CRNN", unit, init_gain=1.0)
+    x = (torch.rand(12, 2, 30, 30, generator=torch.Generator().manual_seed(1)) - 0.25) * 4
+    report = calibrate_activity(net, x, target=0.15)
+    assert set(report) == {"body.0", "body.1", "readout.1"}
+    net(x)
+    for name, act in net.activity().items():
+        assert act.mean().item() == pytest.approx(0.15, abs=0.05), name
+    assert all(r["scale"] > 1 for r in report.values())  # default init is too quiet
+
+
+def test_calibration_leaves_real_and_sign_networks_alone():
+    from glifbench.models.calibration import calibrate_activity
+
+    net = build_network("sot", "CRNN", "BA")
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    assert calibrate_activity(net, torch.rand(5, 2, 30, 30), 0.15) == {}
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+    with pytest.raises(ValueError, match="target activity"):
+        calibrate_activity(net, torch.rand(5, 2, 30, 30), 1.5)

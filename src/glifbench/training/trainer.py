@@ -164,6 +164,18 @@ def _load_checkpoint(spec: JobSpec) -> dict[str, Any] | None:
     return state
 
 
+def calibrate(spec: JobSpec, model: Network, stream, device) -> None:
+    """Data-driven initialisation of the spiking layers on one seeded training batch."""
+    from glifbench.models.calibration import calibrate_activity
+
+    torch.manual_seed(_epoch_seed(spec.seed, 1_000_000))
+    batch = next(iter(stream.batches(8, np.random.default_rng([spec.seed, 1_000_000]))))  # 8 trials suffice
+    report = calibrate_activity(model, batch.inputs.to(device), spec.config["model"]["calibrate_activity"])
+    if report:
+        log.info("%s: initial activity calibrated: %s", spec.name,
+                 {k: (round(v["scale"], 3), round(v["activity"], 3)) for k, v in report.items()})  # fmt: skip
+
+
 def checkpoint_run_id(spec: JobSpec) -> str | None:
     """The MLflow run id stored in the job's checkpoint, if a matching checkpoint exists."""
     state = _load_checkpoint(spec)
@@ -192,6 +204,8 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
         history = state["history"]
         run_id = run_id or state.get("run_id")
         log.info("%s: resuming after epoch %d from %s", spec.name, len(history), spec.checkpoint)
+    elif spec.config["model"].get("calibrate_activity"):
+        calibrate(spec, model, train_stream, device)
     if on_epoch is not None and history:
         on_epoch(history, run_id)
     for epoch in range(len(history), s["epochs"]):
