@@ -21,7 +21,7 @@ from glifbench.training.grid import job_grid
 from glifbench.training.trainer import JobSpec, train
 
 MODEL = {"channels": [4, 8], "hidden": 16, "sot_readout": "softargmax", "softargmax_gain": 10.0,
-         "mnist_steps": 4, "init_gain": 4.0}  # fmt: skip
+         "mnist_steps": 4, "init_gain": 4.0, "calibrate_activity": 0.15}  # fmt: skip
 
 
 def config(epochs=2, **training):
