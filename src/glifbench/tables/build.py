@@ -121,7 +121,7 @@ def write_table(frame: pd.DataFrame, stem: str | Path, title: str) -> list[Path]
     paths = []
     for suffix, render in (
         (".csv", lambda f: f.to_csv(index=False)),
-        (".md", lambda f: f"# {title}\n\n" + f.to_markdown(index=False) + "\n"),
+        (".md", lambda f: f"# {title}\n\n" + f.to_markdown(index=False, missingval="-") + "\n"),
         (".html", lambda f: f"<h3>{title}</h3>\n" + f.to_html(index=False, na_rep="-", border=1)),
     ):
         dest = stem.with_suffix(suffix)
