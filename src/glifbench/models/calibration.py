@@ -15,14 +15,14 @@ import math
 import torch
 from torch import nn
 
-from glifbench.models.layers import DenseUnit, FeedForwardConv, RecurrentConv
+from glifbench.models.layers import UNIT_LAYERS, feeding_weights
 
 
 def spiking_layers(network: nn.Module) -> list[tuple[str, nn.Module]]:
     return [
         (name, m)
         for name, m in network.named_modules()
-        if isinstance(m, (RecurrentConv, FeedForwardConv, DenseUnit)) and m.unit.type.kind == "glif"
+        if isinstance(m, UNIT_LAYERS) and m.unit.type.kind == "glif"
     ]
 
 
@@ -42,7 +42,7 @@ def calibrate_activity(
     network.record_activity(True)
     report = {}
     for name, layer in spiking_layers(network):
-        weights = [p for n, p in layer.named_parameters() if n.endswith("weight")]
+        weights = feeding_weights(layer)
         base = [w.clone() for w in weights]
 
         def activity(scale: float) -> float:

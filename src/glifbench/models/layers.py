@@ -24,17 +24,27 @@ def _over_time(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return module(x.flatten(0, 1)).unflatten(0, (T, B))
 
 
+def _unroll(unit: Unit, inputs, project: nn.Module | None = None, rec: nn.Module | None = None) -> torch.Tensor:
+    """The time loop: ``s_t = unit(project(x_t) + rec(s_{t-1}))`` (either map may be absent)."""
+    state = None
+    outs = []
+    for x_t in inputs:
+        current = project(x_t) if project is not None else x_t
+        if state is None:
+            state = unit.initial_state(current)
+        elif rec is not None:
+            current = current + rec(state.s)
+        out, state = unit(current, state)
+        outs.append(out)
+    return torch.stack(outs)
+
+
 def run_unit(unit: Unit, currents: torch.Tensor) -> torch.Tensor:
     """Drive ``unit`` with ``currents [T, B, ...]`` (stateless units: all steps at once)."""
     if unit.type.kind != "glif":
         out, _ = unit(currents, unit.initial_state(currents[:1]))
         return out
-    state = unit.initial_state(currents[0])
-    outs = []
-    for current in currents.unbind(0):
-        out, state = unit(current, state)
-        outs.append(out)
-    return torch.stack(outs)
+    return _unroll(unit, currents.unbind(0))
 
 
 def run_recurrent(unit: Unit, ff: nn.Module, rec: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -46,21 +56,13 @@ def run_recurrent(unit: Unit, ff: nn.Module, rec: nn.Module, x: torch.Tensor) ->
     """
     static = x.shape[0] > 1 and x.stride(0) == 0
     if not x.requires_grad or static:
-        inputs = _over_time(ff, x).unbind(0)
-        project = None
-    else:
-        inputs, project = x.unbind(0), ff
-    state = None
-    outs = []
-    for x_t in inputs:
-        current = project(x_t) if project is not None else x_t
-        if state is None:
-            state = unit.initial_state(current)
-        else:
-            current = current + rec(state.s)
-        out, state = unit(current, state)
-        outs.append(out)
-    return torch.stack(outs)
+        return _unroll(unit, _over_time(ff, x).unbind(0), rec=rec)
+    return _unroll(unit, x.unbind(0), project=ff, rec=rec)
+
+
+def feeding_weights(layer: nn.Module) -> list[nn.Parameter]:
+    """The weight tensors (not biases) that feed a layer's units."""
+    return [p for name, p in layer.named_parameters() if name.endswith("weight")]
 
 
 class ActivityMixin:
@@ -179,3 +181,6 @@ class SoftArgmax(nn.Module):
         xs = torch.linspace(0, 1, W, device=x.device, dtype=prob.dtype)
         ys = torch.linspace(0, 1, H, device=x.device, dtype=prob.dtype)
         return torch.stack([(prob.sum(2) * xs).sum(-1), (prob.sum(3) * ys).sum(-1)], dim=-1)
+
+
+UNIT_LAYERS = (RecurrentConv, FeedForwardConv, DenseUnit)  # layers whose outputs are units

@@ -22,7 +22,7 @@ from torch import nn
 
 from glifbench.models.layers import (
     ActivityMixin, DenseUnit, FeedForwardConv, Flatten, GRUReadout, RecurrentConv, SoftArgmax,
-    TemporalDifference, TimeLinear,
+    TemporalDifference, TimeLinear, UNIT_LAYERS, feeding_weights,
 )  # fmt: skip
 from glifbench.units import Unit
 
@@ -88,13 +88,6 @@ class Network(nn.Module):
         }
 
 
-def _scale_init(module: nn.Module, gain: float) -> None:
-    with torch.no_grad():
-        for name, param in module.named_parameters():
-            if name.endswith("weight"):
-                param.mul_(gain)
-
-
 def build_network(
     task: str,
     arch: str,
@@ -149,7 +142,9 @@ def build_network(
         head = [Flatten(), DenseUnit(features, hidden, make_unit()), TimeLinear(hidden, spec["outputs"])]
     network = Network(task, nn.Sequential(*body), nn.Sequential(*head), n_steps)
     if Unit(unit, **options).binary and init_gain != 1.0:
-        for module in network.modules():
-            if isinstance(module, (RecurrentConv, FeedForwardConv, DenseUnit)):
-                _scale_init(module, init_gain)
+        with torch.no_grad():
+            for module in network.modules():
+                if isinstance(module, UNIT_LAYERS):
+                    for weight in feeding_weights(module):
+                        weight.mul_(init_gain)
     return network
