@@ -68,28 +68,28 @@ def write_shard(
     return save_npz(dest, frames=frames, positions=positions, meta=np.array(meta))
 
 
-def load_shard(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Frames (uint8) and positions of one shard, checked for shape consistency."""
+def load_shard(path: str | Path, with_meta: bool = False):
+    """Frames (uint8) and positions of one shard, checked for shape consistency; with
+    ``with_meta`` also the shard's metadata (seed, stimulus parameters, size)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"SOT shard not found: {path}")
     try:
         with np.load(path) as data:
             frames, positions = data["frames"], data["positions"]
+            meta = json.loads(str(data["meta"])) if with_meta else None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
         raise DataError(f"corrupt SOT shard {path}: {err}") from err
     if frames.ndim != 4 or positions.shape != frames.shape[:2] + (2,):
         raise DataError(f"{path}: inconsistent shapes {frames.shape} and {positions.shape}")
-    return frames, positions
+    return (frames, positions, meta) if with_meta else (frames, positions)
 
 
 def write_index(dest: str | Path, shards: Sequence[str | Path], split: str) -> dict[str, Any]:
     """Check every shard of a split and write the split's JSON index."""
     entries, total, meta = [], 0, None
     for path in shards:
-        frames, _ = load_shard(path)
-        with np.load(path) as data:
-            meta = json.loads(str(data["meta"]))
+        frames, _, meta = load_shard(path, with_meta=True)
         entries.append({"path": str(path), "n_trials": int(frames.shape[0])})
         total += int(frames.shape[0])
     index = {

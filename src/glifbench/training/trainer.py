@@ -197,11 +197,12 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
     optimizer = build_optimizer(spec, model)
     train_stream, val_stream = open_streams(spec.task, spec.data, s)
     history: list[dict[str, Any]] = []
+    activity: dict[str, list[float]] = {}  # per layer and step, validation of the last epoch
     state = _load_checkpoint(spec)
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        history = state["history"]
+        history, activity = state["history"], state.get("activity", {})
         run_id = run_id or state.get("run_id")
         log.info("%s: resuming after epoch %d from %s", spec.name, len(history), spec.checkpoint)
     elif spec.config["model"].get("calibrate_activity"):
@@ -229,8 +230,7 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
         log.info("%s: epoch %d %s", spec.name, epoch + 1, {k: round(v, 4) for k, v in row.items() if isinstance(v, float)})
         if on_epoch is not None:
             on_epoch(history, run_id)
-    final = torch.load(spec.checkpoint, map_location="cpu", weights_only=False) if history else {}
-    write_outputs(spec, model, history, final.get("activity", {}))
+    write_outputs(spec, model, history, activity)
     return {"history": history, "run_id": run_id}
 
 
