@@ -37,16 +37,20 @@ def as_json(value):
     return json.dumps(value, sort_keys=True)
 
 
-def sot_shards(split):
-    """The shard files of one SOT split, as sized by config."""
+def split_shard_sizes(split):
+    """Trials in each shard of one SOT split, as sized by config."""
     n = config["sot"]["n_train" if split == "train" else "n_val"]
-    count = len(shard_sizes(n, config["sot"]["shard_size"]))
+    return shard_sizes(n, config["sot"]["shard_size"])
+
+
+def sot_shards(split):
+    """The shard files of one SOT split."""
+    count = len(split_shard_sizes(split))
     return [f"results/data/sot/{split}/shard{k:05d}.npz" for k in range(count)]
 
 
 def shard_trials(wildcards):
-    n = config["sot"]["n_train" if wildcards.split == "train" else "n_val"]
-    return shard_sizes(n, config["sot"]["shard_size"])[int(wildcards.shard)]
+    return split_shard_sizes(wildcards.split)[int(wildcards.shard)]
 
 
 # --- training -------------------------------------------------------------------------------
