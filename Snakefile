@@ -8,6 +8,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/study.smk"
 
 
 rule all:
@@ -16,3 +17,4 @@ rule all:
         rules.data.input,
         rules.training.input,
         rules.analysis.input,
+        rules.study.input,

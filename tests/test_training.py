@@ -17,7 +17,7 @@ import torch
 from glifbench.data.backgrounds import builtin_image
 from glifbench.data.sot_store import shard_seed, write_index, write_shard
 from glifbench.errors import DataError, TrainingError
-from glifbench.training.grid import job_grid
+from glifbench.layout import job_grid
 from glifbench.training.trainer import JobSpec, train
 
 MODEL = {"channels": [4, 8], "hidden": 16, "sot_readout": "softargmax", "softargmax_gain": 10.0,

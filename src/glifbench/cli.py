@@ -155,24 +155,27 @@ def fsdd_command(args: argparse.Namespace) -> None:
 
 
 def _mnist_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--source", choices=["builtin", "download"], required=True)
-    p.add_argument("--folder", type=Path, help="folder with the four IDX .gz files")
+    p.add_argument("--source", choices=["builtin", "download", "testset"], required=True)
+    p.add_argument("--folder", type=Path, help="folder with the IDX .gz files (download, testset)")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--params", type=_json, default={})
+    p.add_argument("--params", type=_json, default={}, help="the data.mnist config section (JSON)")
 
 
 @command("mnist", _mnist_args)
 def mnist_command(args: argparse.Namespace) -> None:
     from glifbench.data import mnist
 
+    params = args.params
     if args.source == "builtin":
-        sizes = mnist.build_standin(
-            args.out, args.params.get("standin_test_fraction", 0.2), args.params.get("standin_seed", 0)
-        )
+        sizes = mnist.build_standin(args.out, params["standin_val_fraction"], params["standin_test_fraction"],
+                                    params["standin_seed"])  # fmt: skip
+    elif args.folder is None:
+        raise DataError(f"--folder is required for source {args.source}")
+    elif args.source == "download":
+        sizes = mnist.build_from_idx(args.folder, args.out, params["val_size"])
     else:
-        if args.folder is None:
-            raise DataError("--folder is required for source download")
-        sizes = mnist.build_from_idx(args.folder, args.out)
+        split = params["testset_split"]
+        sizes = mnist.build_from_testset(args.folder, args.out, split, split["seed"])
     log.info("MNIST (%s): %s", args.source, sizes)
 
 
@@ -207,6 +210,8 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=_json, required=True, help="training, model and units settings (JSON)")
     p.add_argument("--experiment", type=Path, help="mlflow-init's JSON; omit to train without MLflow")
     p.add_argument("--tags", type=_json, default={}, help="extra MLflow tags (JSON)")
+    p.add_argument("--no-test", action="store_true", help="skip the final test-split evaluation (study jobs)")
+    p.add_argument("--variant", default=None, help="the study variant this job belongs to (study jobs)")
 
 
 @command("train", _train_args)
@@ -215,7 +220,8 @@ def train_command(args: argparse.Namespace) -> None:
     from glifbench.training.job import run_tracked_job
     from glifbench.training.trainer import JobSpec
 
-    spec = JobSpec(args.task, args.arch, args.unit, args.seed, args.out_dir, args.checkpoint, args.data, args.config)
+    spec = JobSpec(args.task, args.arch, args.unit, args.seed, args.out_dir, args.checkpoint, args.data, args.config,
+                   evaluate_test=not args.no_test, variant=args.variant)  # fmt: skip
     result = run_tracked_job(spec, args.experiment, {k: str(v) for k, v in args.tags.items()})
     last = result["history"][-1] if result["history"] else {}
     log.info("%s finished: %s", spec.name, {k: v for k, v in last.items() if not k.startswith("activity")})
@@ -246,6 +252,21 @@ def weights_command(args: argparse.Namespace) -> None:
 
     weight_report(args.runs, args.out, args.figures, args.grid["table3_tasks"], args.grid["table3_units"],
                   args.seeds["seeds"], args.meta)  # fmt: skip
+
+
+def _study_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--runs", type=Path, default=Path("results/study/runs"))
+    p.add_argument("--out", type=Path, required=True, help="folder for the study's tables and figure")
+    p.add_argument("--study", type=_json, required=True, help="the study config section (JSON)")
+    p.add_argument("--meta", type=_json, default={}, help="scale, seeds, epochs for captions")
+
+
+@command("study", _study_args)
+def study_command(args: argparse.Namespace) -> None:
+    """The study's summary, claims per variant and figure, from validation metrics only."""
+    from glifbench.analysis.study import study_report
+
+    study_report(args.runs, args.out, args.study, args.meta)
 
 
 def build_parser() -> argparse.ArgumentParser:

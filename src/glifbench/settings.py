@@ -69,8 +69,12 @@ def coerce_to_schema(value: Any, schema: Mapping[str, Any], root: Mapping[str, A
     if isinstance(value, str) and "string" not in types:
         return _coerce_scalar(value, types)
     if isinstance(value, Mapping):
-        props = schema.get("properties", {})
-        return {k: coerce_to_schema(v, props[k], root) if k in props else v for k, v in value.items()}
+        props, extra = schema.get("properties", {}), schema.get("additionalProperties")
+        return {
+            k: coerce_to_schema(v, props[k], root) if k in props
+            else coerce_to_schema(v, extra, root) if isinstance(extra, Mapping) else v
+            for k, v in value.items()
+        }  # fmt: skip
     if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
         return [coerce_to_schema(v, schema["items"], root) for v in value]
     return value

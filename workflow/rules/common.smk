@@ -1,4 +1,5 @@
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -6,7 +7,15 @@ from snakemake.utils import min_version, validate
 
 from glifbench.names import ARCHITECTURES, TASKS, UNITS
 from glifbench.settings import coerce_to_schema, deep_merge
-from glifbench.training.grid import job_grid, run_dir
+from glifbench.layout import (
+    RUN_FILES,
+    STUDY_ARCH,
+    STUDY_RUNS,
+    TEST_FILE,
+    job_grid,
+    run_dir,
+    study_run_dir,
+)
 from glifbench.data.sot_store import shard_sizes
 
 min_version("9.0")
@@ -25,7 +34,13 @@ validate(config, SCHEMA, set_default=False)
 _scale = config.get("scale", "demo")
 with open(workflow.source_path(f"../presets/{_scale}.yaml")) as _fh:
     _resolved = deep_merge(yaml.safe_load(_fh) or {}, config)
+#    Study overrides hold only what they change: keep them as written, not filled with defaults.
+_overrides = {
+    k: json.loads(json.dumps(_resolved.get("study", {}).get(k, {})))
+    for k in ("common", "variants")
+}
 validate(_resolved, SCHEMA, set_default=True)
+_resolved["study"].update(_overrides)
 config.clear()
 config.update(_resolved)
 
@@ -49,6 +64,15 @@ def sot_shards(split):
     return [f"results/data/sot/{split}/shard{k:05d}.npz" for k in range(count)]
 
 
+def mnist_files():
+    """The IDX files the configured MNIST source needs (none for the builtin stand-in)."""
+    source = config["data"]["mnist"]["source"]
+    if source == "builtin":
+        return []
+    names = config["data"]["mnist"]["md5"]
+    return [n for n in names if source == "download" or n.startswith("t10k")]
+
+
 def shard_trials(wildcards):
     return split_shard_sizes(wildcards.split)[int(wildcards.shard)]
 
@@ -56,7 +80,7 @@ def shard_trials(wildcards):
 # --- training -------------------------------------------------------------------------------
 
 JOBS = job_grid(config["grid"])
-RUN_FILES = ["metrics.csv", "model.pt", "activity.json", "config.json"]
+MAIN_FILES = [*RUN_FILES, TEST_FILE]
 TRAIN_DATA = {
     "sot": {"train": "results/data/sot/train.json", "val": "results/data/sot/val.json"},
     "mnist": {"arrays": "results/data/mnist/mnist.npz"},
@@ -65,6 +89,7 @@ TRAIN_DATA = {
 
 
 def all_runs(files=("metrics.csv",)):
+    """Files of every run of the main grid."""
     return [
         f"{run_dir(task, arch, unit, seed)}/{name}"
         for task, arch, unit in JOBS
@@ -74,12 +99,41 @@ def all_runs(files=("metrics.csv",)):
 
 
 def job_config(wildcards):
-    training = config["training"]
+    """The settings of one training job: its task's training section, model and units, with
+    a study variant's overrides on top (study jobs)."""
+    variant = getattr(wildcards, "variant", None)
+    sections = {k: config[k] for k in ("training", "model", "units")}
+    if variant is not None:
+        overrides = deep_merge(STUDY["common"], STUDY["variants"][variant])
+        overrides.pop("seeds", None)
+        sections = deep_merge(sections, overrides)
+    training = sections["training"]
     settings = dict(training[wildcards.task])
     settings.update(device=training["device"], threads=training["threads"])
     return as_json(
-        {"training": settings, "model": config["model"], "units": config["units"]}
+        {"training": settings, "model": sections["model"], "units": sections["units"]}
     )
+
+
+# --- study ----------------------------------------------------------------------------------
+STUDY = config["study"]
+VARIANTS = list(STUDY["variants"])
+
+
+def variant_seeds(variant):
+    return STUDY["variants"][variant].get("seeds", STUDY["seeds"])
+
+
+def study_runs(files, variants=None):
+    """Files of every run of the study's variants (all by default)."""
+    return [
+        f"{study_run_dir(variant, task, unit, seed)}/{name}"
+        for variant in (VARIANTS if variants is None else variants)
+        for task in STUDY["tasks"]
+        for unit in STUDY["units"]
+        for seed in variant_seeds(variant)
+        for name in files
+    ]
 
 
 # --- analysis -------------------------------------------------------------------------------

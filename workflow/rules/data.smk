@@ -199,13 +199,8 @@ rule download_mnist:
 
 rule mnist:
     input:
-        lambda w: (
-            expand(
-                "results/downloads/mnist/{idxfile}",
-                idxfile=config["data"]["mnist"]["md5"],
-            )
-            if config["data"]["mnist"]["source"] == "download"
-            else []
+        lambda w: expand(
+            "results/downloads/mnist/{idxfile}", idxfile=mnist_files()
         ),
     output:
         "results/data/mnist/mnist.npz",

@@ -29,7 +29,7 @@ rule train:
             name.split(".")[
                 0
             ]: f"results/runs/{{task}}/{{arch}}/{{unit}}/seed{{seed}}/{name}"
-            for name in RUN_FILES
+            for name in MAIN_FILES
         },
     log:
         "results/logs/train/{task}/{arch}/{unit}/seed{seed}.log",
@@ -53,13 +53,14 @@ rule train:
         checkpoint="results/checkpoints/{task}/{arch}/{unit}/seed{seed}.pt",
         out_dir=lambda w, output: Path(output.metrics).parent,
         tags=as_json({"scale": config["scale"]}),
+        study="",
     shell:
         "python -m glifbench train --task {wildcards.task} --arch {wildcards.arch} "
         "--unit {wildcards.unit} --seed {wildcards.seed} --out-dir {params.out_dir:q} "
         "--checkpoint {params.checkpoint:q} --data {params.data:q} --config {params.settings:q} "
-        "--experiment {input.experiment:q} --tags {params.tags:q} > {log} 2>&1"
+        "--experiment {input.experiment:q} --tags {params.tags:q} {params.study} > {log} 2>&1"
 
 
 rule training:
     input:
-        all_runs(RUN_FILES),
+        all_runs(MAIN_FILES),

@@ -36,9 +36,9 @@ def load_metrics(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def final_epochs(metrics: pd.DataFrame) -> pd.DataFrame:
+def final_epochs(metrics: pd.DataFrame, by: tuple[str, ...] = ("task", "arch", "unit", "seed")) -> pd.DataFrame:
     """The last epoch of every run (the paper reports performance at the end of training)."""
-    last = metrics.groupby(["task", "arch", "unit", "seed"])["epoch"].transform("max")
+    last = metrics.groupby(list(by))["epoch"].transform("max")
     return metrics[metrics["epoch"] == last].reset_index(drop=True)
 
 

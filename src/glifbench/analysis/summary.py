@@ -18,10 +18,7 @@ from glifbench.figures.kernels import plot_kernels
 from glifbench.models.weights import extract_weights
 from glifbench.tables import paper
 from glifbench.tables.build import summarise, table1, table3, write_table
-from glifbench.training.grid import job_grid, run_dir
-
-FIG5 = (("BCNN (CNN, BA)", "sot", "CNN", "BA"), ("BCRNN (CRNN, BA)", "sot", "CRNN", "BA"),
-        ("SCRNN (CRNN, LIF)", "sot", "CRNN", "LIF"))  # fmt: skip
+from glifbench.layout import FIG5, job_grid, run_dir
 
 
 def caption(meta: dict[str, Any], sep: str = " ") -> str:

@@ -1,8 +1,17 @@
-"""MNIST: IDX parsing with checksums, and the offline stand-in.
+"""MNIST: IDX parsing with checksums, three labelled sources, each split train / val / test.
 
-The four canonical files are ``{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz``. The stand-in
-(``source: builtin``) is scikit-learn's bundled 8x8 digits (1,797 images, 0-16 levels),
-resized to 20x20 and centred in 28x28 like MNIST's digits; it is a stand-in, not MNIST.
+The four canonical files are ``{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz``. Sources
+(config ``data.mnist.source``):
+
+* ``download`` -- genuine MNIST: the last ``val_size`` training images are the validation set,
+  the first 60,000 - ``val_size`` train, and the t10k set is the test set.
+* ``testset`` -- only the genuine t10k files (what these machines can reach offline): one seeded
+  permutation of its 10,000 images is cut into ``train`` / ``val`` / ``test`` parts. Genuine
+  digits, a smaller training set than the paper's.
+* ``builtin`` -- scikit-learn's bundled 8x8 digits (1,797 images, 0-16 levels) resized to 20x20
+  and centred in 28x28 like MNIST's digits: a stand-in for the demo, not MNIST.
+
+Every ``.npz`` holds ``x_{train,val,test}`` (uint8) and ``y_{...}``, and ``source``.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ FILES = {
     "test_labels": "t10k-labels-idx1-ubyte.gz",
 }
 MAGIC = {3: 2051, 1: 2049}
+SPLITS = ("train", "val", "test")
 
 
 def read_idx(path: str | Path) -> np.ndarray:
@@ -47,21 +57,45 @@ def read_idx(path: str | Path) -> np.ndarray:
     return body.reshape(dims)
 
 
-def build_from_idx(folder: str | Path, dest: str | Path) -> dict:
-    """Parse the four IDX files in ``folder`` into ``dest`` (.npz with uint8 images)."""
+def _read_pair(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = read_idx(folder / FILES[f"{split}_images"]), read_idx(folder / FILES[f"{split}_labels"])
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(labels):
+        raise DataError(f"{folder}: {split} images {images.shape} and labels {labels.shape} differ")
+    return images, labels.astype(np.int64)
+
+
+def _save(dest: str | Path, source: str, images: np.ndarray, labels: np.ndarray, parts: dict[str, np.ndarray]) -> dict:
+    """Write ``x_/y_{train,val,test}`` selected by the index arrays in ``parts``."""
+    arrays = {}
+    for split, index in parts.items():
+        arrays[f"x_{split}"], arrays[f"y_{split}"] = images[index], labels[index]
+    save_npz(dest, source=np.array(source), **arrays)
+    return {f"n_{split}": len(index) for split, index in parts.items()}
+
+
+def build_from_idx(folder: str | Path, dest: str | Path, val_size: int) -> dict:
+    """Genuine MNIST from the four IDX files: train / last ``val_size`` training images / t10k."""
     folder = Path(folder)
-    arrays = {key: read_idx(folder / name) for key, name in FILES.items()}
-    for split in ("train", "test"):
-        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(labels):
-            raise DataError(f"{folder}: {split} images {images.shape} and labels {labels.shape} differ")
-    save_npz(
-        dest,
-        x_train=arrays["train_images"], y_train=arrays["train_labels"].astype(np.int64),
-        x_test=arrays["test_images"], y_test=arrays["test_labels"].astype(np.int64),
-        source=np.array("mnist"),
-    )  # fmt: skip
-    return {"n_train": len(arrays["train_images"]), "n_test": len(arrays["test_images"])}
+    train_x, train_y = _read_pair(folder, "train")
+    test_x, test_y = _read_pair(folder, "test")
+    if not 0 < val_size < len(train_x):
+        raise DataError(f"data.mnist.val_size must be in (0, {len(train_x)}), got {val_size}")
+    images, labels = np.concatenate([train_x, test_x]), np.concatenate([train_y, test_y])
+    n, cut = len(train_x), len(train_x) - val_size
+    parts = {"train": np.arange(cut), "val": np.arange(cut, n), "test": np.arange(n, len(images))}
+    return _save(dest, "mnist", images, labels, parts)
+
+
+def build_from_testset(folder: str | Path, dest: str | Path, sizes: dict[str, int], seed: int) -> dict:
+    """Genuine digits from the t10k files only, cut by one seeded permutation into ``sizes``."""
+    images, labels = _read_pair(Path(folder), "test")
+    counts = [sizes[split] for split in SPLITS]
+    if sum(counts) > len(images):
+        raise DataError(f"data.mnist.testset_split asks for {sum(counts)} images; the t10k set has {len(images)}")
+    order = np.random.default_rng(seed).permutation(len(images))
+    ends = np.cumsum(counts)
+    parts = {split: np.sort(order[end - count : end]) for split, count, end in zip(SPLITS, counts, ends, strict=True)}
+    return _save(dest, "mnist-t10k-split", images, labels, parts)
 
 
 def standin_digits() -> tuple[np.ndarray, np.ndarray]:
@@ -76,15 +110,12 @@ def standin_digits() -> tuple[np.ndarray, np.ndarray]:
     return images, digits.target.astype(np.int64)
 
 
-def build_standin(dest: str | Path, test_fraction: float, seed: int) -> dict:
-    """Write the stand-in with a seeded, stratification-free train / test split."""
+def build_standin(dest: str | Path, val_fraction: float, test_fraction: float, seed: int) -> dict:
+    """Write the stand-in with a seeded (not stratified) train / val / test split."""
     images, labels = standin_digits()
     order = np.random.default_rng(seed).permutation(len(images))
-    n_test = int(round(test_fraction * len(images)))
-    test, train = order[:n_test], order[n_test:]
-    save_npz(
-        dest,
-        x_train=images[train], y_train=labels[train], x_test=images[test], y_test=labels[test],
-        source=np.array("sklearn-digits-standin"),
-    )  # fmt: skip
-    return {"n_train": len(train), "n_test": len(test)}
+    n_val, n_test = (int(round(f * len(images))) for f in (val_fraction, test_fraction))
+    if n_val < 1 or n_test < 1 or n_val + n_test >= len(images):
+        raise DataError(f"data.mnist standin fractions leave no data: val {val_fraction}, test {test_fraction}")
+    parts = {"train": order[n_val + n_test :], "val": order[n_test : n_test + n_val], "test": order[:n_test]}
+    return _save(dest, "sklearn-digits-standin", images, labels, parts)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from glifbench.data.fetch import DataError
+from glifbench.data.fetch import DataError, file_digest
 from glifbench.data.sot import SOTParams, iter_trials
 from glifbench.io import save_json, save_npz
 
@@ -86,11 +86,13 @@ def load_shard(path: str | Path, with_meta: bool = False):
 
 
 def write_index(dest: str | Path, shards: Sequence[str | Path], split: str) -> dict[str, Any]:
-    """Check every shard of a split and write the split's JSON index."""
+    """Check every shard of a split and write the split's JSON index (with each shard's sha256,
+    so the index's own digest identifies the data a training job reads)."""
     entries, total, meta = [], 0, None
     for path in shards:
         frames, _, meta = load_shard(path, with_meta=True)
-        entries.append({"path": str(path), "n_trials": int(frames.shape[0])})
+        entries.append({"path": str(path), "n_trials": int(frames.shape[0]), "seed": meta["seed"],
+                        "sha256": file_digest(path, "sha256")})  # fmt: skip
         total += int(frames.shape[0])
     index = {
         "split": split,

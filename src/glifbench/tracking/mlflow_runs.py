@@ -151,6 +151,14 @@ class JobRun:
         self._logged_steps.update(new_steps)
         return len(new_steps)
 
+    def log_test(self, test: Mapping[str, float]) -> None:
+        """The final test-split metrics as ``test_<name>`` (step 0: evaluated once, after training)."""
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        metrics = [Metric(f"test_{k}", float(v), now, 0) for k, v in test.items() if isinstance(v, (int, float))]
+        with_retry(lambda: self.client.log_batch(self.run_id, metrics=metrics), "log_batch(test)")
+
     def log_artifacts(self, paths: Iterable[Path]) -> None:
         for path in paths:
             with_retry(lambda: self.client.log_artifact(self.run_id, str(path)), "log_artifact")

@@ -1,1 +1,1 @@
-"""Training jobs: data streams, the epoch loop with checkpoints, and the job grid."""
+"""Training jobs: data streams, the epoch loop with checkpoints, one live process per job."""

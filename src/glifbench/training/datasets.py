@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from glifbench.data.fetch import DataError
+from glifbench.data.fetch import DataError, file_digest
 from glifbench.data.sot_store import dequantise, load_shard
 
 
@@ -29,6 +29,11 @@ def _require(path: str | Path) -> Path:
     if not path.is_file():
         raise DataError(f"training data not found: {path}")
     return path
+
+
+def data_identity(data: dict[str, str]) -> dict[str, str]:
+    """``{role: sha256}`` of a job's data files: what the data *is*, not where it lies."""
+    return {role: file_digest(_require(path), "sha256") for role, path in sorted(data.items())}
 
 
 class SOTStream:
@@ -63,12 +68,11 @@ class ArrayStream:
     """MNIST (static images) or FSDD (spectrograms ``[N, T, F]``) from a prepared ``.npz``."""
 
     def __init__(self, path: str | Path, split: str, mean: float, std: float, max_samples: int | None, time_major: bool):
-        key = "train" if split == "train" else "test"
         with np.load(_require(path)) as data:
             try:
-                x, y = data[f"x_{key}"], data[f"y_{key}"]
+                x, y = data[f"x_{split}"], data[f"y_{split}"]
             except KeyError as err:
-                raise DataError(f"{path}: missing array {err}") from err
+                raise DataError(f"{path}: missing array {err} (rebuild it: data files now hold train, val and test splits)") from err
         if max_samples is not None:
             x, y = x[:max_samples], y[:max_samples]
         scale = 1 / 255.0 if x.dtype == np.uint8 else 1.0
@@ -87,17 +91,21 @@ class ArrayStream:
             yield Batch(x, torch.from_numpy(self.y[sel]))
 
 
-def open_streams(task: str, data: dict[str, str], settings: dict) -> tuple:
-    """``(train, validation)`` streams of ``task`` from its data files and training settings."""
+def open_stream(task: str, data: dict[str, str], settings: dict, split: str):
+    """The ``split`` (train, val or test) stream of ``task`` from its data files and settings.
+
+    MNIST and FSDD hold three splits; SOT has a training and a validation set only, and its
+    ``test`` is its validation set (the paper reports SOT validation loss).
+    """
     mean, std = settings["input_mean"], settings["input_std"]
+    limit = {"train": settings.get("max_train_trials"), "val": settings.get("max_val_trials")}.get(split)
     if task == "sot":
-        frames = settings.get("frames")
-        train = SOTStream(data["train"], mean, std, settings.get("max_train_trials"), frames)
-        val = SOTStream(data["val"], mean, std, settings.get("max_val_trials"), frames)
-        return train, val
+        return SOTStream(data["train" if split == "train" else "val"], mean, std, limit, settings.get("frames"))
     if task in ("mnist", "fsdd"):
-        time_major = task == "fsdd"
-        train = ArrayStream(data["arrays"], "train", mean, std, settings.get("max_train_trials"), time_major)
-        val = ArrayStream(data["arrays"], "test", mean, std, settings.get("max_val_trials"), time_major)
-        return train, val
+        return ArrayStream(data["arrays"], split, mean, std, limit, time_major=task == "fsdd")
     raise ValueError(f"unknown task {task!r}; valid: sot, mnist, fsdd")
+
+
+def open_streams(task: str, data: dict[str, str], settings: dict) -> tuple:
+    """``(train, validation)`` streams of ``task``."""
+    return open_stream(task, data, settings, "train"), open_stream(task, data, settings, "val")

@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,11 @@ from torch import nn
 
 from glifbench.errors import TrainingError
 from glifbench.io import atomic_path, save_json
+from glifbench.layout import TEST_FILE
 from glifbench.models import build_network
 from glifbench.models.networks import Network
 from glifbench.settings import config_hash
-from glifbench.training.datasets import open_streams
+from glifbench.training.datasets import data_identity, open_stream, open_streams
 
 log = logging.getLogger("glifbench.train")
 
@@ -48,22 +50,32 @@ class JobSpec:
     checkpoint: Path
     data: dict[str, str]
     config: dict[str, Any] = field(default_factory=dict)
+    evaluate_test: bool = True  # False for study jobs: choices never see the test split
+    variant: str | None = None  # the study variant a study job belongs to
 
     @property
     def name(self) -> str:
-        return f"{self.task}-{self.arch}-{self.unit}-s{self.seed}"
+        job = f"{self.task}-{self.arch}-{self.unit}-s{self.seed}"
+        return job if self.variant is None else f"{self.variant}.{job}"
 
     @property
     def settings(self) -> dict[str, Any]:
         return self.config["training"]
 
-    @property
+    @cached_property
+    def data_identity(self) -> dict[str, str]:
+        """sha256 of every data file the job reads (a SOT index lists its shards' digests)."""
+        return data_identity(self.data)
+
+    @cached_property
     def fingerprint(self) -> str:
-        """Hash of what determines the result, except paths and the number of epochs: a
-        checkpoint must match it, and a job given more epochs continues its checkpoint."""
+        """Hash of what determines the result -- the job, its settings and the content of its
+        data -- except paths and the number of epochs: a checkpoint must match it, and a job
+        given more epochs continues its checkpoint."""
         training = {k: v for k, v in self.config.get("training", {}).items() if k != "epochs"}
         config = {**self.config, "training": training}
-        return config_hash({"job": [self.task, self.arch, self.unit, self.seed], "config": config})
+        return config_hash({"job": [self.task, self.arch, self.unit, self.seed], "config": config,
+                            "data": self.data_identity})  # fmt: skip
 
 
 def pick_device(name: str) -> torch.device:
@@ -155,11 +167,22 @@ def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 
 def _load_checkpoint(spec: JobSpec) -> dict[str, Any] | None:
+    """The job's checkpoint if it can continue to ``epochs``: same fingerprint (settings and
+    data) and no more epochs than asked; anything else starts afresh (a longer run is never
+    reported as a shorter one)."""
     if not spec.checkpoint.is_file():
         return None
-    state = torch.load(spec.checkpoint, map_location="cpu", weights_only=False)
+    try:
+        state = torch.load(spec.checkpoint, map_location="cpu", weights_only=False)
+    except Exception as err:  # noqa: BLE001 - torch raises many types for a damaged file
+        log.warning("%s: checkpoint %s is unreadable (%s); starting afresh", spec.name, spec.checkpoint, err)
+        return None
     if state.get("fingerprint") != spec.fingerprint:
-        log.warning("%s: checkpoint %s is from another configuration; starting afresh", spec.name, spec.checkpoint)
+        log.warning("%s: checkpoint %s is from other settings or data; starting afresh", spec.name, spec.checkpoint)
+        return None
+    if len(state["history"]) > spec.settings["epochs"]:
+        log.warning("%s: checkpoint %s has %d epochs, %d asked; starting afresh", spec.name, spec.checkpoint,
+                    len(state["history"]), spec.settings["epochs"])  # fmt: skip
         return None
     return state
 
@@ -230,26 +253,39 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
         log.info("%s: epoch %d %s", spec.name, epoch + 1, {k: round(v, 4) for k, v in row.items() if isinstance(v, float)})
         if on_epoch is not None:
             on_epoch(history, run_id)
-    write_outputs(spec, model, history, activity)
-    return {"history": history, "run_id": run_id}
+    test = None
+    if spec.evaluate_test:
+        test = run_epoch(spec, model, open_stream(spec.task, spec.data, s, "test"), None, device, None)
+        test.pop("activity_per_step", None)
+        log.info("%s: test %s", spec.name, {k: round(v, 4) for k, v in test.items()})
+    write_outputs(spec, model, history, activity, test)
+    return {"history": history, "run_id": run_id, "test": test}
 
 
-METRIC_FILES = ("metrics.csv", "model.pt", "activity.json", "config.json")
+TIMING_COLUMNS = ("seconds",)  # wall-clock columns: timing.csv, never metrics.csv
 
 
-def write_outputs(spec: JobSpec, model: nn.Module, history: list[dict], activity: dict) -> None:
-    """metrics.csv, model.pt (state_dict), activity.json and config.json, each atomically."""
-    out = spec.out_dir
-    columns = sorted({k for row in history for k in row}, key=lambda k: (k != "epoch", k))
-    with atomic_path(out / "metrics.csv") as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
+def _write_csv(dest: Path, rows: list[dict], columns: list[str]) -> None:
+    with atomic_path(dest) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(history)
+        writer.writerows(rows)
+
+
+def write_outputs(spec: JobSpec, model: nn.Module, history: list[dict], activity: dict, test: dict | None) -> None:
+    """metrics.csv (results only: identical jobs write identical bytes), timing.csv, model.pt
+    (state_dict), activity.json, config.json and, if evaluated, test.json; each atomically."""
+    out = spec.out_dir
+    columns = sorted({k for row in history for k in row} - set(TIMING_COLUMNS), key=lambda k: (k != "epoch", k))
+    _write_csv(out / "metrics.csv", history, columns)
+    _write_csv(out / "timing.csv", history, ["epoch", *TIMING_COLUMNS])
     with atomic_path(out / "model.pt", suffix=".pt") as tmp:
         torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp)
+    if test is not None:
+        save_json(out / TEST_FILE, {"split": "val" if spec.task == "sot" else "test", "epoch": len(history), **test})
     per_layer = {k: float(np.mean(v)) for k, v in activity.items()}
     save_json(out / "activity.json", {"mean_active_fraction": per_layer, "per_step": activity,
                                       "network_mean": float(np.mean(list(per_layer.values()))) if per_layer else None})  # fmt: skip
     save_json(out / "config.json", {"job": spec.name, "task": spec.task, "arch": spec.arch, "unit": spec.unit,
-                                    "seed": spec.seed, "data": spec.data, "config": spec.config,
-                                    "fingerprint": spec.fingerprint})  # fmt: skip
+                                    "seed": spec.seed, "data": spec.data, "data_sha256": spec.data_identity,
+                                    "config": spec.config, "fingerprint": spec.fingerprint})  # fmt: skip

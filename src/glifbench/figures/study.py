@@ -1,0 +1,43 @@
+"""The study's figure: validation metric per unit type, one series per variant, a panel per task
+(mean over seeds, error bars one standard deviation)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from glifbench.io import atomic_path  # noqa: E402
+from glifbench.tasks import task as task_of  # noqa: E402
+
+
+def plot_study(summary: pd.DataFrame, variants: Sequence[str], dest: str | Path, title: str) -> Path:
+    """``summary``: rows of (variant, task, unit, mean, sd, n) as written by the study stage."""
+    tasks = list(dict.fromkeys(summary.task))
+    fig, axes = plt.subplots(len(tasks), 1, figsize=(8, 3.6 * len(tasks)), constrained_layout=True, squeeze=False)
+    for ax, name in zip(axes[:, 0], tasks, strict=True):
+        rows = summary[summary.task == name]
+        units = list(dict.fromkeys(rows.unit))
+        x = np.arange(len(units))
+        width = 0.8 / max(len(variants), 1)
+        for k, variant in enumerate(variants):
+            part = rows[rows.variant == variant].set_index("unit").reindex(units)
+            ax.errorbar(x - 0.4 + width * (k + 0.5), part["mean"], yerr=part["sd"], fmt="o", ms=4, capsize=2,
+                        label=variant, color=f"C{k % 10}")  # fmt: skip
+        task = task_of(name)
+        ax.axhline(task.trains_at, color="grey", lw=0.8, ls=":")
+        ax.set_xticks(x, units)
+        ax.set_ylabel(f"validation {task.metric_label}")
+        ax.set_title(task.label, fontsize=10)
+        ax.legend(fontsize=7, ncol=min(len(variants), 4), loc="best")
+    fig.suptitle(title, fontsize=10)
+    with atomic_path(dest, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    return Path(dest)

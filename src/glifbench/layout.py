@@ -1,0 +1,45 @@
+"""Where everything lies: the grid of training jobs, run folders and the files of a run.
+
+A neutral room (no torch, no Snakemake): the workflow, the training jobs and the analysis all read
+it, so a run's path or file list is defined once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# Fig. 5 of the paper: label, task, architecture, unit
+FIG5 = (("BCNN (CNN, BA)", "sot", "CNN", "BA"), ("BCRNN (CRNN, BA)", "sot", "CRNN", "BA"),
+        ("SCRNN (CRNN, LIF)", "sot", "CRNN", "LIF"))  # fmt: skip
+
+RUN_FILES = ("metrics.csv", "timing.csv", "model.pt", "activity.json", "config.json")  # every run
+TEST_FILE = "test.json"  # runs of the main grid also evaluate the test split once, at the end
+RUNS = "results/runs"
+STUDY_RUNS = "results/study/runs"
+STUDY_ARCH = "CRNN"  # the study varies constants of the Table III networks
+
+
+def job_grid(grid: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """``(task, arch, unit)`` of every job, without duplicates, in table order.
+
+    Table I: SOT x ``table1`` architectures with real units. Table III: ``table3_tasks`` x CRNN x
+    ``table3_units`` plus the real CNN-RNN baseline per task. Fig. 5: BCNN, BCRNN, SCRNN on SOT.
+    """
+    jobs = [("sot", arch, "Real") for arch in grid.get("table1", [])]
+    for task in grid.get("table3_tasks", []):
+        jobs += [(task, "CRNN", unit) for unit in grid.get("table3_units", [])]
+        jobs.append((task, "CNN-RNN", "Real"))
+    if grid.get("fig5"):
+        jobs += [tuple(job) for _, *job in FIG5]
+    return list(dict.fromkeys(jobs))
+
+
+def run_dir(task: str, arch: str, unit: str, seed: int, root: str = RUNS) -> str:
+    """The folder of one run of the main grid."""
+    return f"{root}/{task}/{arch}/{unit}/seed{seed}"
+
+
+def study_run_dir(variant: str, task: str, unit: str, seed: int, root: str = STUDY_RUNS) -> str:
+    """The folder of one run of a study variant."""
+    return run_dir(task, STUDY_ARCH, unit, seed, f"{root}/{variant}")

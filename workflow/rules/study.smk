@@ -1,0 +1,61 @@
+# Study: named variants of the open constants, every unit type alike, judged on validation data.
+
+
+use rule train as study_train with:
+    output:
+        **{
+            name.split(".")[
+                0
+            ]: f"{STUDY_RUNS}/{{variant}}/{{task}}/{{arch}}/{{unit}}/seed{{seed}}/{name}"
+            for name in RUN_FILES
+        },
+    log:
+        "results/logs/study/{variant}/{task}/{arch}/{unit}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/study/{variant}/{task}/{arch}/{unit}/seed{seed}.tsv"
+    wildcard_constraints:
+        variant="|".join(re.escape(v) for v in VARIANTS) or "(?!)",
+        task="|".join(TASKS),
+        arch=STUDY_ARCH,
+        unit="|".join(UNITS),
+        seed=r"\d+",
+    params:
+        data=lambda w: as_json(TRAIN_DATA[w.task]),
+        settings=job_config,
+        checkpoint="results/study/checkpoints/{variant}/{task}/{arch}/{unit}/seed{seed}.pt",
+        out_dir=lambda w, output: Path(output.metrics).parent,
+        tags=lambda w: as_json({"scale": config["scale"]}),
+        study=lambda w: f"--variant {w.variant} --no-test",
+
+
+rule study_summary:
+    input:
+        study_runs(["metrics.csv", "config.json"]),
+    output:
+        reported("results/study/summary.html", "study_summary", "Study"),
+        reported("results/study/claims.html", "study_claims", "Study"),
+        reported("results/study/study.png", "study_figure", "Study"),
+        "results/study/summary.csv",
+        "results/study/summary.md",
+        "results/study/claims.csv",
+        "results/study/claims.md",
+    log:
+        "results/logs/study_summary.log",
+    benchmark:
+        "results/benchmarks/study_summary.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        study=as_json(config["study"]),
+        meta=ANALYSIS_META,
+    shell:
+        "python -m glifbench study --runs {STUDY_RUNS} --out results/study "
+        "--study {params.study:q} --meta {params.meta:q} > {log} 2>&1"
+
+
+rule study:
+    input:
+        rules.study_summary.output if VARIANTS else [],
