@@ -29,10 +29,13 @@ def _builtin_members(n):
 
 def test_builtin_subset_split_and_shape(tmp_path):
     sizes = fsdd.build_spectrograms(fsdd.builtin_archive(), tmp_path / "s.npz", expect_complete=False)
-    assert sizes == {"n_train": 180, "n_test": 120}
+    assert sizes == {"n_train": 180, "n_val": 60, "n_test": 60}
     with np.load(tmp_path / "s.npz") as data:
-        assert data["x_train"].shape == (180, 64, 64) and data["x_test"].shape == (120, 64, 64)
+        assert data["x_train"].shape == (180, 64, 64) and data["x_test"].shape == (60, 64, 64)
         assert set(data["y_train"]) == set(range(10)) and len(set(data["speaker_test"])) == 6
+        # validation and test recordings never reach training
+        assert set(data["index_train"]) == {10, 11, 12}
+        assert set(data["index_val"]) == {5} and set(data["index_test"]) == {0}
         # standardised with training statistics only: train is zero-mean unit-sd per band
         np.testing.assert_allclose(data["x_train"].mean(axis=(0, 1)), 0, atol=1e-4)
         np.testing.assert_allclose(data["x_train"].std(axis=(0, 1)), 1, atol=1e-3)
@@ -47,7 +50,11 @@ def test_genuine_archive_3000_files_official_split(fsdd_tarball, http_root, tmp_
     archive = fetch(f"{url}/v1.0.10.tar.gz", tmp_path / "rec.tar.gz", sha, "sha256")
     recordings = fsdd.read_recordings(archive, expect_complete=True)
     assert len(recordings) == 3000
-    assert sum(r.split == "test" for r in recordings) == 300
+    counts = {split: sum(r.split == split for r in recordings) for split in fsdd.SPLITS}
+    assert counts == {"train": 2400, "val": 300, "test": 300}
+    # the official test split (indices 0-4) is untouched; validation is carved out of training
+    assert {r.index for r in recordings if r.split == "test"} == set(range(5))
+    assert {r.index for r in recordings if r.split == "val"} == set(range(5, 10))
     assert {r.speaker for r in recordings} == {"george", "jackson", "lucas", "nicolas", "theo", "yweweler"}
 
 
@@ -80,3 +87,9 @@ def test_incomplete_truncated_and_empty_archives(tmp_path):
     empty = _tar(tmp_path / "empty.tar.gz", [("README.md", b"hello")])
     with pytest.raises(DataError, match="no recordings"):
         fsdd.read_recordings(empty, expect_complete=False)
+
+
+def test_an_archive_without_a_split_is_refused(tmp_path):
+    only_test = [m for m in _builtin_members(300) if m[0].endswith("_0.wav")][:20]
+    with pytest.raises(DataError, match="no recordings in the train, val split"):
+        fsdd.build_spectrograms(_tar(tmp_path / "t.tar.gz", only_test), tmp_path / "s.npz", expect_complete=False)

@@ -30,8 +30,28 @@ def test_build_from_idx_with_all_four_files(mnist_folder, tmp_path):
     for name in mnist.FILES.values():
         source = name.replace("train", "t10k")
         (tmp_path / name).write_bytes((mnist_folder / source).read_bytes())
-    sizes = mnist.build_from_idx(tmp_path, tmp_path / "mnist.npz")
-    assert sizes == {"n_train": 10000, "n_test": 10000}
+    sizes = mnist.build_from_idx(tmp_path, tmp_path / "mnist.npz", val_size=1000)
+    assert sizes == {"n_train": 9000, "n_val": 1000, "n_test": 10000}
+    with np.load(tmp_path / "mnist.npz") as data:  # validation = the last training images
+        stand_in = mnist.read_idx(tmp_path / mnist.FILES["train_images"])
+        np.testing.assert_array_equal(data["x_val"], stand_in[9000:])
+
+
+def test_testset_source_is_a_disjoint_genuine_split(mnist_folder, tmp_path):
+    sizes = mnist.build_from_testset(mnist_folder, tmp_path / "m.npz", {"train": 7000, "val": 1000, "test": 2000}, 0)
+    assert sizes == {"n_train": 7000, "n_val": 1000, "n_test": 2000}
+    images = mnist.read_idx(mnist_folder / "t10k-images-idx3-ubyte.gz")
+    with np.load(tmp_path / "m.npz") as data:
+        assert str(data["source"]) == "mnist-t10k-split"
+        keys = {split: {img.tobytes() for img in data[f"x_{split}"]} for split in ("train", "val", "test")}
+        assert set(np.bincount(data["y_test"], minlength=10) > 100) == {True}
+    # no image of the test or validation part reaches training (MNIST t10k has a few duplicates)
+    assert not (keys["train"] & keys["test"]) and not (keys["train"] & keys["val"])
+    assert len(keys["train"] | keys["val"] | keys["test"]) <= len({img.tobytes() for img in images})
+    again = mnist.build_from_testset(mnist_folder, tmp_path / "m2.npz", {"train": 7000, "val": 1000, "test": 2000}, 0)
+    assert again == sizes and (tmp_path / "m.npz").read_bytes() == (tmp_path / "m2.npz").read_bytes()
+    with pytest.raises(DataError, match="testset_split asks for 12000"):
+        mnist.build_from_testset(mnist_folder, tmp_path / "m3.npz", {"train": 9000, "val": 1000, "test": 2000}, 0)
 
 
 def test_truncated_and_wrong_files(tmp_path, mnist_folder):
@@ -47,8 +67,8 @@ def test_truncated_and_wrong_files(tmp_path, mnist_folder):
 
 
 def test_standin_is_28x28_and_labelled(tmp_path):
-    sizes = mnist.build_standin(tmp_path / "m.npz", 0.2, 0)
-    assert sizes["n_train"] + sizes["n_test"] == 1797
+    sizes = mnist.build_standin(tmp_path / "m.npz", 0.1, 0.2, 0)
+    assert sizes == {"n_train": 1258, "n_val": 180, "n_test": 359}
     with np.load(tmp_path / "m.npz") as data:
         assert data["x_train"].shape[1:] == (28, 28) and data["x_train"].dtype == np.uint8
         assert str(data["source"]) == "sklearn-digits-standin"

@@ -16,6 +16,7 @@ import torch
 
 from glifbench.data.backgrounds import builtin_image
 from glifbench.data.sot_store import shard_seed, write_index, write_shard
+from glifbench.data.fetch import file_digest
 from glifbench.errors import DataError, TrainingError
 from glifbench.layout import job_grid
 from glifbench.training.trainer import JobSpec, train
@@ -34,10 +35,12 @@ def config(epochs=2, **training):
 def fsdd_file(tmp_path_factory):
     rng = np.random.default_rng(0)
     path = tmp_path_factory.mktemp("fsdd") / "spectrograms.npz"
-    y_train, y_test = rng.integers(0, 10, 48), rng.integers(0, 10, 16)
-    x_train = rng.normal(size=(48, 12, 64)).astype(np.float32) + y_train[:, None, None] * 0.3
-    x_test = rng.normal(size=(16, 12, 64)).astype(np.float32) + y_test[:, None, None] * 0.3
-    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    arrays = {}
+    for split, n in (("train", 48), ("val", 16), ("test", 16)):
+        y = rng.integers(0, 10, n)
+        arrays[f"x_{split}"] = rng.normal(size=(n, 12, 64)).astype(np.float32) + y[:, None, None] * 0.3
+        arrays[f"y_{split}"] = y
+    np.savez(path, **arrays)
     return path
 
 
@@ -62,6 +65,10 @@ def _without_time(history):
     return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
 
 
+def _files(run):
+    return {name: (run / name).read_bytes() for name in ("metrics.csv", "model.pt", "activity.json", "test.json")}
+
+
 def test_grid_matches_the_paper_and_has_no_duplicates():
     jobs = job_grid({"table1": ["CNN", "CRNN"], "table3_tasks": ["sot", "mnist"],
                      "table3_units": ["Real", "LIF", "BA"], "fig5": True})  # fmt: skip
@@ -79,9 +86,10 @@ def test_same_seed_same_metrics_and_weights(tmp_path, fsdd_file):
     a = train(spec(tmp_path / "a", "fsdd", data))
     b = train(spec(tmp_path / "b", "fsdd", data))
     assert _without_time(a["history"]) == _without_time(b["history"])
-    wa = torch.load(tmp_path / "a/run/model.pt")
-    wb = torch.load(tmp_path / "b/run/model.pt")
-    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    # identical jobs write identical bytes: no wall-clock column, no temporary name inside model.pt
+    assert _files(tmp_path / "a/run") == _files(tmp_path / "b/run")
+    assert "seconds" not in (tmp_path / "a/run/metrics.csv").read_text()
+    assert (tmp_path / "a/run/timing.csv").read_text().startswith("epoch,seconds\n")
     c = train(spec(tmp_path / "c", "fsdd", data, seed=4))
     assert _without_time(c["history"]) != _without_time(a["history"])
 
@@ -117,6 +125,51 @@ def test_nan_loss_is_an_error(tmp_path, fsdd_file):
 def test_missing_data_is_named(tmp_path):
     with pytest.raises(DataError, match="training data not found: .*nope.npz"):
         train(spec(tmp_path, "fsdd", {"arrays": str(tmp_path / "nope.npz")}))
+
+
+def test_changed_data_starts_afresh(tmp_path, fsdd_file, caplog):
+    data_file = tmp_path / "data.npz"
+    data_file.write_bytes(fsdd_file.read_bytes())
+    job = spec(tmp_path, "fsdd", {"arrays": str(data_file)})
+    first = train(job)
+    with np.load(data_file) as arrays:
+        changed = {k: arrays[k] for k in arrays.files}
+    changed["x_train"] = changed["x_train"][::-1].copy()  # same path, other content
+    np.savez(data_file, **changed)
+    caplog.clear()
+    again = train(spec(tmp_path, "fsdd", {"arrays": str(data_file)}))
+    assert "other settings or data; starting afresh" in caplog.text and "resuming" not in caplog.text
+    assert _without_time(again["history"]) != _without_time(first["history"])
+    saved = json.loads((tmp_path / "run/config.json").read_text())
+    assert saved["data_sha256"]["arrays"] == file_digest(data_file, "sha256")
+
+
+def test_fewer_epochs_never_return_the_longer_run(tmp_path, fsdd_file, caplog):
+    data = {"arrays": str(fsdd_file)}
+    train(spec(tmp_path / "long", "fsdd", data, epochs=3))
+    short = train(spec(tmp_path / "long", "fsdd", data, epochs=1))
+    fresh = train(spec(tmp_path / "fresh", "fsdd", data, epochs=1))
+    assert "has 3 epochs, 1 asked; starting afresh" in caplog.text
+    assert len(short["history"]) == 1 and _files(tmp_path / "long/run") == _files(tmp_path / "fresh/run")
+
+
+def test_study_jobs_never_read_the_test_split(tmp_path, fsdd_file):
+    with np.load(fsdd_file) as arrays:
+        no_test = {k: arrays[k] for k in arrays.files if not k.endswith("_test")}
+    np.savez(tmp_path / "no_test.npz", **no_test)
+    job = spec(tmp_path, "fsdd", {"arrays": str(tmp_path / "no_test.npz")})
+    job.evaluate_test = False
+    result = train(job)
+    assert result["test"] is None and not (tmp_path / "run/test.json").exists()
+    with pytest.raises(DataError, match="missing array 'x_test'"):
+        train(spec(tmp_path / "main", "fsdd", {"arrays": str(tmp_path / "no_test.npz")}))
+
+
+def test_test_split_is_evaluated_once_at_the_end(tmp_path, fsdd_file):
+    result = train(spec(tmp_path, "fsdd", {"arrays": str(fsdd_file)}))
+    test = json.loads((tmp_path / "run/test.json").read_text())
+    assert test["split"] == "test" and test["epoch"] == 2 and test == {"split": "test", "epoch": 2, **result["test"]}
+    assert 0 <= test["accuracy"] <= 1 and not any(k.startswith("test") for k in result["history"][-1])
 
 
 # --- the command line with MLflow: kill, resume, terminate, concurrency -------------------------
@@ -160,7 +213,8 @@ def slow_fsdd(tmp_path_factory):
     rng = np.random.default_rng(1)
     path = tmp_path_factory.mktemp("slow") / "spectrograms.npz"
     np.savez(path, x_train=rng.normal(size=(600, 64, 64)).astype(np.float32), y_train=rng.integers(0, 10, 600),
-             x_test=rng.normal(size=(64, 64, 64)).astype(np.float32), y_test=rng.integers(0, 10, 64))  # fmt: skip
+             x_val=rng.normal(size=(64, 64, 64)).astype(np.float32), y_val=rng.integers(0, 10, 64),
+             x_test=rng.normal(size=(32, 64, 64)).astype(np.float32), y_test=rng.integers(0, 10, 32))  # fmt: skip
     return {"arrays": str(path)}
 
 
@@ -223,3 +277,24 @@ def test_eight_concurrent_jobs_lose_nothing(tmp_path, fsdd_file):
             assert sorted(m.step for m in client.get_metric_history(run.info.run_id, key)) == [1, 2, 3]
     default = client.get_experiment_by_name("Default")  # where set_experiment races file runs
     assert default is None or client.search_runs([default.experiment_id]) == []
+
+
+@pytest.mark.slow
+def test_one_live_process_per_job(tmp_path, slow_fsdd):
+    experiment = _init(tmp_path)
+    cfg = config(epochs=3, batch_size=32)
+    first = _cli(*_train_args(tmp_path, "job", slow_fsdd, cfg, experiment))
+    deadline = time.time() + 300
+    while not (tmp_path / "job.pt").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    second = _cli(*_train_args(tmp_path, "job", slow_fsdd, cfg, experiment))
+    out = second.communicate(timeout=120)[0]
+    assert second.returncode == 1 and f"is already running (process {first.pid} holds" in out
+    first.send_signal(signal.SIGKILL)  # the kernel drops the dead process's lock
+    first.wait(30)
+    rerun = _cli(*_train_args(tmp_path, "job", slow_fsdd, cfg, experiment))
+    assert rerun.wait(600) == 0, rerun.stdout.read()
+    client, runs = _runs(experiment)
+    assert [r.info.status for r in runs] == ["FINISHED"]  # the dead process's RUNNING run, recovered
+    assert sorted(m.step for m in client.get_metric_history(runs[0].info.run_id, "val_loss")) == [1, 2, 3]
+    assert {"test_accuracy", "test_loss", "val_loss"} <= set(client.get_run(runs[0].info.run_id).data.metrics)

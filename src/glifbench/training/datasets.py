@@ -69,10 +69,11 @@ class ArrayStream:
 
     def __init__(self, path: str | Path, split: str, mean: float, std: float, max_samples: int | None, time_major: bool):
         with np.load(_require(path)) as data:
-            try:
-                x, y = data[f"x_{split}"], data[f"y_{split}"]
-            except KeyError as err:
-                raise DataError(f"{path}: missing array {err} (rebuild it: data files now hold train, val and test splits)") from err
+            missing = [key for key in (f"x_{split}", f"y_{split}") if key not in data.files]
+            if missing:
+                raise DataError(f"{path}: missing array {missing[0]!r} (the {split} split; data files hold train, val "
+                                "and test since the validation split was added: rebuild it)")  # fmt: skip
+            x, y = data[f"x_{split}"], data[f"y_{split}"]
         if max_samples is not None:
             x, y = x[:max_samples], y[:max_samples]
         scale = 1 / 255.0 if x.dtype == np.uint8 else 1.0

@@ -279,8 +279,10 @@ def write_outputs(spec: JobSpec, model: nn.Module, history: list[dict], activity
     columns = sorted({k for row in history for k in row} - set(TIMING_COLUMNS), key=lambda k: (k != "epoch", k))
     _write_csv(out / "metrics.csv", history, columns)
     _write_csv(out / "timing.csv", history, ["epoch", *TIMING_COLUMNS])
-    with atomic_path(out / "model.pt", suffix=".pt") as tmp:
-        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp)
+    with atomic_path(out / "model.pt", suffix=".pt") as tmp, open(tmp, "wb") as handle:
+        # a file object, not a path: torch names the archive's root after a path's file name,
+        # which would put the temporary name into the bytes
+        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, handle)
     if test is not None:
         save_json(out / TEST_FILE, {"split": "val" if spec.task == "sot" else "test", "epoch": len(history), **test})
     per_layer = {k: float(np.mean(v)) for k, v in activity.items()}
