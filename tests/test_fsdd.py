@@ -93,3 +93,26 @@ def test_an_archive_without_a_split_is_refused(tmp_path):
     only_test = [m for m in _builtin_members(300) if m[0].endswith("_0.wav")][:20]
     with pytest.raises(DataError, match="no recordings in the train, val split"):
         fsdd.build_spectrograms(_tar(tmp_path / "t.tar.gz", only_test), tmp_path / "s.npz", expect_complete=False)
+
+
+def test_a_bad_archive_never_becomes_a_finished_download(tmp_path):
+    from glifbench.cli import main
+
+    bad = tmp_path / "mirror.tar.gz"
+    bad.write_bytes(fsdd.builtin_archive().read_bytes())  # genuine recordings, but not all 3,000
+    dest = tmp_path / "downloads/recordings.tar.gz"
+    args = ["fetch", "--url", "https://example.invalid/v1.0.10.tar.gz", "--dest", str(dest), "--algorithm", "sha256",
+            "--mirror", str(bad), "--verify", "fsdd-recordings"]  # fmt: skip
+    assert main(args) == 1 and not dest.exists() and not list(dest.parent.glob("*"))
+
+
+def test_a_corrupt_cached_archive_is_removed_only_when_asked(tmp_path, capsys):
+    from glifbench.cli import main
+
+    cached = tmp_path / "recordings.tar.gz"
+    cached.write_bytes(fsdd.builtin_archive().read_bytes()[:100_000])
+    args = ["fsdd", "--archive", str(cached), "--out", str(tmp_path / "s.npz")]
+    assert main(args) == 1 and cached.exists()  # not a file the workflow made: left alone
+    assert main([*args, "--remove-if-corrupt"]) == 1 and not cached.exists()
+    assert "removed" in capsys.readouterr().err and not (tmp_path / "s.npz").exists()
+    assert main(["fsdd", "--archive", "builtin", "--out", str(tmp_path / "b.npz"), "--remove-if-corrupt"]) == 0

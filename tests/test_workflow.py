@@ -44,13 +44,18 @@ def test_deep_merge_overrides_leaves_only():
         ("grid={table3_units: [LIF, GLIF]}", "'GLIF' is not one of"),
         ("grid={table3_tasks: [cifar]}", "'cifar' is not one of"),
         ("grid={table1: [RNN]}", "'RNN' is not one of"),
-        ("training={sot: {lr: -1}}", "lr"),
+        ("training={sot: {lr: -1}}", "training.sot.lr"),
+        ("training={fsdd: {epochs: 0}}", "training.fsdd.epochs: 0 is less than the minimum of 1"),
+        ("sott=1", "invalid config at the top level: Additional properties are not allowed ('sott' was unexpected)"),
+        ("study={variants: {a: {unitz: {}}}}", "'unitz' was unexpected"),
+        ("study={variants: {a: {units: {slope: -1}}}}", "study.variants.a.units.slope"),
     ],
 )
 def test_config_errors_name_the_key(override, named, tmp_path):
     result = snakemake("-n", "--config", override, cwd=tmp_path)
     assert result.returncode != 0
     assert named in result.stdout + result.stderr
+    assert len((result.stdout + result.stderr).splitlines()) < 40  # the key and why, not the schema
 
 
 def test_paper_preset_plans_downloads_100_shards_and_180_jobs(tmp_path):
@@ -92,7 +97,7 @@ def test_fsdd_from_mirror_through_the_dag(fsdd_tarball, tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     with np.load(tmp_path / "results/data/fsdd/spectrograms.npz") as data:
-        assert data["x_train"].shape == (2700, 64, 64) and data["x_test"].shape == (300, 64, 64)
+        assert data["x_train"].shape == (2400, 64, 64) and data["x_test"].shape == (300, 64, 64)
 
 
 @pytest.mark.slow
@@ -125,3 +130,51 @@ def test_seeds_on_the_command_line(tmp_path):
     result = snakemake("-n", "--config", "seeds=[3, 4]", "grid={table1: [CNN], table3_tasks: [], fig5: false}", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "seed3" in result.stdout + result.stderr and "seed4" in result.stdout + result.stderr
+
+
+def test_study_variants_become_jobs_with_their_overrides(tmp_path):
+    study = ("study={tasks: [fsdd], units: [LIF, BA], seeds: [0, 1], common: {training: {fsdd: {epochs: 3}}}, "
+             "variants: {base: {seeds: [0]}, lr=5e-4: {training: {fsdd: {lr: 0.0005}}}}}")  # fmt: skip
+    result = snakemake("-n", "-p", "--config", study, "--", "study", cwd=tmp_path)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    jobs = re.findall(r"python -m glifbench train .*", out)
+    assert len(jobs) == 2 * 1 + 2 * 2  # base: 2 units x seed 0; lr=5e-4: 2 units x 2 seeds
+    assert all("--no-test" in j and '"epochs": 3' in j for j in jobs)
+    assert sum('"lr": 0.0005' in j and "--variant lr=5e-4" in j for j in jobs) == 4
+    assert sum('"lr": 0.002' in j and "--variant base" in j for j in jobs) == 2  # the demo preset's lr
+    assert "results/study/runs/lr=5e-4/fsdd/CRNN/BA/seed1" in out
+    default = snakemake("-n", "--quiet", "rules", cwd=tmp_path)
+    assert "study_train" not in default.stdout + default.stderr  # the default config runs no study
+
+
+@pytest.mark.slow
+def test_a_bad_mirror_heals_after_it_is_fixed(fsdd_tarball, tmp_path):
+    garbage = tmp_path / "garbage.tar.gz"
+    garbage.write_bytes(fsdd_tarball.read_bytes()[:1_000_000])  # a truncated archive
+    target = "results/data/fsdd/spectrograms.npz"
+    bad = snakemake("--cores", "1", target, "--config", f"data={{fsdd: {{source: download, mirror: {garbage}}}}}",
+                    cwd=tmp_path, tiny=True)  # fmt: skip
+    assert bad.returncode != 0 and not (tmp_path / "results/downloads/fsdd/recordings.tar.gz").exists()
+    good = snakemake("--cores", "1", target, "--config", f"data={{fsdd: {{source: download, mirror: {fsdd_tarball}}}}}",
+                     cwd=tmp_path, tiny=True)  # fmt: skip
+    assert good.returncode == 0, good.stdout + good.stderr
+    with np.load(tmp_path / target) as data:
+        assert data["x_train"].shape == (2400, 64, 64) and data["x_val"].shape == (300, 64, 64)
+
+
+@pytest.mark.slow
+def test_changed_sot_data_retrains(tmp_path):
+    grid = "grid={table1: [CRNN], table3_tasks: [], fig5: false}"
+    one = ("training={sot: {epochs: 1, batch_size: 4}}", grid)
+    first = snakemake("--cores", "2", "training", "--config", *one, cwd=tmp_path, tiny=True)
+    assert first.returncode == 0, first.stdout + first.stderr
+    run = tmp_path / "results/runs/sot/CRNN/Real/seed0"
+    before = {name: (run / name).read_bytes() for name in ("metrics.csv", "config.json")}
+    second = snakemake("--cores", "2", "training", "--config", *one, "sot={n_train: 12}", cwd=tmp_path, tiny=True)
+    assert second.returncode == 0, second.stdout + second.stderr
+    log = (tmp_path / "results/logs/train/sot/CRNN/Real/seed0.log").read_text()
+    assert "resuming" not in log and "starting afresh" in log
+    assert (run / "metrics.csv").read_bytes() != before["metrics.csv"]
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["data_sha256"] != json.loads(before["config.json"])["data_sha256"]

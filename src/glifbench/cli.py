@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from glifbench.errors import DataError, TrainingError
+from glifbench.errors import CorruptFile, DataError, TrainingError
 
 log = logging.getLogger("glifbench")
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], None], Callable[[argparse.ArgumentParser], None]]] = {}
@@ -41,6 +41,12 @@ def _json(text: str) -> dict:
     return value
 
 
+def _remove_if_corrupt_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--remove-if-corrupt", action="store_true",
+                   help="delete an input file that proves corrupt, so that the workflow rebuilds it on the next run "
+                        "(the rules pass it for files the workflow made; never give it for your own files)")  # fmt: skip
+
+
 # --- fetch -------------------------------------------------------------------------------------
 def _fetch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--url", required=True)
@@ -48,6 +54,16 @@ def _fetch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checksum", default=None, help="expected digest; omit to skip")
     p.add_argument("--algorithm", default="md5")
     p.add_argument("--mirror", default=None, help="local file or folder used instead of the URL")
+    p.add_argument("--verify", choices=sorted(VERIFIERS), help="content check before the file is final")
+
+
+def _verify_fsdd(path: Path) -> None:
+    from glifbench.data.fsdd import read_recordings
+
+    read_recordings(path, expect_complete=True)
+
+
+VERIFIERS = {"fsdd-recordings": _verify_fsdd}  # every one of the 3,000 recordings against the manifest
 
 
 @command("fetch", _fetch_args)
@@ -55,7 +71,8 @@ def fetch_command(args: argparse.Namespace) -> None:
     from glifbench.data.fetch import fetch
 
     mirror = args.mirror or None
-    fetch(args.url, args.dest, args.checksum or None, args.algorithm, mirror)
+    verify = VERIFIERS[args.verify] if args.verify else None
+    fetch(args.url, args.dest, args.checksum or None, args.algorithm, mirror, verify=verify)
     log.info("fetched %s -> %s", mirror or args.url, args.dest)
 
 
@@ -111,6 +128,7 @@ def _index_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", choices=["train", "val"], required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("shards", nargs="+", type=Path)
+    _remove_if_corrupt_arg(p)
 
 
 @command("sot-index", _index_args)
@@ -142,6 +160,7 @@ def _fsdd_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--archive", default="builtin", help="recordings .tar.gz, or 'builtin'")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--params", type=_json, default={}, help="spectrogram recipe (JSON)")
+    _remove_if_corrupt_arg(p)
 
 
 @command("fsdd", _fsdd_args)
@@ -149,6 +168,7 @@ def fsdd_command(args: argparse.Namespace) -> None:
     from glifbench.data import fsdd
 
     builtin = args.archive == "builtin"
+    args.remove_if_corrupt &= not builtin  # never the package's own file
     archive = fsdd.builtin_archive() if builtin else Path(args.archive)
     sizes = fsdd.build_spectrograms(archive, args.out, expect_complete=not builtin, **args.params)
     log.info("FSDD spectrograms from %s: %s", archive, sizes)
@@ -159,6 +179,7 @@ def _mnist_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--folder", type=Path, help="folder with the IDX .gz files (download, testset)")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--params", type=_json, default={}, help="the data.mnist config section (JSON)")
+    _remove_if_corrupt_arg(p)
 
 
 @command("mnist", _mnist_args)
@@ -212,6 +233,7 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tags", type=_json, default={}, help="extra MLflow tags (JSON)")
     p.add_argument("--no-test", action="store_true", help="skip the final test-split evaluation (study jobs)")
     p.add_argument("--variant", default=None, help="the study variant this job belongs to (study jobs)")
+    _remove_if_corrupt_arg(p)
 
 
 @command("train", _train_args)
@@ -284,6 +306,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
+    except CorruptFile as err:
+        if getattr(args, "remove_if_corrupt", False) and Path(err.path).is_file():
+            Path(err.path).unlink()
+            err = CorruptFile(err.path, f"{err}; removed {err.path}: the next run rebuilds it")
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     except (DataError, TrainingError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

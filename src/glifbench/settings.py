@@ -26,13 +26,33 @@ def config_hash(config: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+class ConfigError(ValueError):
+    """The configuration breaks the schema; the message names the key and says why, in one line."""
+
+
+def check_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """Validate ``config`` against the JSON ``schema``; raise :class:`ConfigError` for the most
+    relevant error, naming its key (``sot.n_trian``) instead of dumping the schema."""
+    import jsonschema
+
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is not None:
+        where = ".".join(map(str, error.absolute_path)) or "the top level"
+        raise ConfigError(f"invalid config at {where}: {error.message}")
+
+
 def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/"):
         target: Any = root
         for part in ref[2:].split("/"):
             target = target[part]
-        return {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+        local = {k: v for k, v in schema.items() if k != "$ref"}
+        merged = {**target, **local}
+        if "properties" in target and "properties" in local:  # e.g. overrides plus a variant's seeds
+            merged["properties"] = {**target["properties"], **local["properties"]}
+        return merged
     return schema
 
 

@@ -3,10 +3,11 @@ import re
 from pathlib import Path
 
 import yaml
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 from glifbench.names import ARCHITECTURES, TASKS, UNITS
-from glifbench.settings import coerce_to_schema, deep_merge
+from glifbench.settings import ConfigError, check_config, coerce_to_schema, deep_merge
 from glifbench.layout import (
     RUN_FILES,
     STUDY_ARCH,
@@ -26,10 +27,14 @@ ENV = "../../envs/glifbench.yaml"
 # 1. What the user wrote (config.yaml + --config): fail at once on a typo or a wrong type.
 #    Nested --config values arrive as strings (YAML BaseLoader): restore the schema's types first.
 with open(workflow.source_path(SCHEMA)) as _fh:
-    _coerced = coerce_to_schema(dict(config), yaml.safe_load(_fh))
+    _schema = yaml.safe_load(_fh)
+_coerced = coerce_to_schema(dict(config), _schema)
 config.clear()
 config.update(_coerced)
-validate(config, SCHEMA, set_default=False)
+try:
+    check_config(config, _schema)  # one line naming the key, not the whole schema
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
 # 2. The preset named by `scale` fills what the user did not set; 3. schema defaults the rest.
 _scale = config.get("scale", "demo")
 with open(workflow.source_path(f"../presets/{_scale}.yaml")) as _fh:
@@ -39,7 +44,8 @@ _overrides = {
     k: json.loads(json.dumps(_resolved.get("study", {}).get(k, {})))
     for k in ("common", "variants")
 }
-validate(_resolved, SCHEMA, set_default=True)
+check_config(_resolved, _schema)
+validate(_resolved, SCHEMA, set_default=True)  # fills the schema's defaults
 _resolved["study"].update(_overrides)
 config.clear()
 config.update(_resolved)

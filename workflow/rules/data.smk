@@ -98,7 +98,7 @@ rule sot_index:
         runtime=30,
     shell:
         "python -m glifbench sot-index --split {wildcards.split} --out {output:q} "
-        "{input:q} > {log} 2>&1"
+        "--remove-if-corrupt {input:q} > {log} 2>&1"
 
 
 rule sot_figure:
@@ -145,7 +145,8 @@ rule download_fsdd:
         mirror=config["data"]["fsdd"]["mirror"] or "",
     shell:
         "python -m glifbench fetch --url {params.url:q} --dest {output:q} "
-        "--checksum={params.sha256:q} --algorithm sha256 --mirror={params.mirror:q} > {log} 2>&1"
+        "--checksum={params.sha256:q} --algorithm sha256 --mirror={params.mirror:q} "
+        "--verify fsdd-recordings > {log} 2>&1"
 
 
 rule fsdd_spectrograms:
@@ -171,7 +172,7 @@ rule fsdd_spectrograms:
         recipe=as_json(config["fsdd_spectrogram"]),
     shell:
         "python -m glifbench fsdd --archive {params.archive:q} --out {output:q} "
-        "--params {params.recipe:q} > {log} 2>&1"
+        "--params {params.recipe:q} --remove-if-corrupt > {log} 2>&1"
 
 
 rule download_mnist:
@@ -219,7 +220,7 @@ rule mnist:
         settings=as_json(config["data"]["mnist"]),
     shell:
         "python -m glifbench mnist --source {params.source} {params.folder_arg} "
-        "--out {output:q} --params {params.settings:q} > {log} 2>&1"
+        "--out {output:q} --params {params.settings:q} --remove-if-corrupt > {log} 2>&1"
 
 
 rule data:

@@ -58,7 +58,8 @@ rule train:
         "python -m glifbench train --task {wildcards.task} --arch {wildcards.arch} "
         "--unit {wildcards.unit} --seed {wildcards.seed} --out-dir {params.out_dir:q} "
         "--checkpoint {params.checkpoint:q} --data {params.data:q} --config {params.settings:q} "
-        "--experiment {input.experiment:q} --tags {params.tags:q} {params.study} > {log} 2>&1"
+        "--experiment {input.experiment:q} --tags {params.tags:q} {params.study} "
+        "--remove-if-corrupt > {log} 2>&1"
 
 
 rule training:

@@ -13,6 +13,7 @@ import os
 import urllib.error
 import urllib.request
 from pathlib import Path
+from collections.abc import Callable
 from typing import IO
 
 from glifbench.errors import DataError
@@ -59,13 +60,14 @@ def fetch(
     algorithm: str = "md5",
     mirror: str | os.PathLike | None = None,
     timeout: float = 60.0,
+    verify: Callable[[Path], object] | None = None,
 ) -> Path:
-    """Fetch ``url`` (or its ``mirror``) to ``dest`` and verify ``checksum``.
+    """Fetch ``url`` (or its ``mirror``) to ``dest`` and verify ``checksum`` and ``verify``.
 
     The file is streamed into a temporary name beside ``dest`` and renamed only after the
-    checksum matched, so a failed or interrupted fetch never leaves a plausible ``dest``.
-    ``checksum=None`` skips verification (only for sources that are not byte-stable, whose
-    *content* is verified later).
+    checksum matched and ``verify(temporary file)`` returned without raising, so a failed,
+    interrupted or wrong fetch never leaves a plausible ``dest``. ``checksum=None`` is for
+    sources that are not byte-stable (GitHub archives): pass a content check as ``verify``.
     """
     dest = Path(dest)
     filename = url.rstrip("/").rsplit("/", 1)[-1]
@@ -90,4 +92,6 @@ def fetch(
             raise DataError(
                 f"checksum mismatch for {source}: {algorithm} is {got}, expected {checksum}"
             )
+        if verify is not None:
+            verify(tmp)
     return dest

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 import soundfile
 
-from glifbench.data.fetch import DataError
+from glifbench.errors import CorruptFile, DataError
 from glifbench.io import save_npz
 
 SAMPLE_RATE = 8000
@@ -83,7 +83,7 @@ def read_recordings(archive: str | Path, expect_complete: bool) -> list[Recordin
     try:
         tar = tarfile.open(archive, "r:*")
     except (tarfile.TarError, OSError) as err:
-        raise DataError(f"not a readable tar archive: {archive}: {err}") from err
+        raise CorruptFile(archive, f"not a readable tar archive: {archive}: {err}") from err
     with tar:
         try:
             for member in tar:
@@ -94,22 +94,23 @@ def read_recordings(archive: str | Path, expect_complete: bool) -> list[Recordin
                 data = tar.extractfile(member).read()
                 if manifest.get(name) != hashlib.sha256(data).hexdigest():
                     why = "unknown file" if name not in manifest else "sha256 mismatch"
-                    raise DataError(f"{archive}: {member.name}: {why} (not an FSDD v1.0.10 recording)")
+                    raise CorruptFile(archive, f"{archive}: {member.name}: {why} (not an FSDD v1.0.10 recording)")
                 audio, rate = soundfile.read(io.BytesIO(data), dtype="float32")
                 if rate != SAMPLE_RATE or audio.ndim != 1:
-                    raise DataError(f"{archive}: {member.name}: expected 8 kHz mono, got {rate} Hz")
+                    raise CorruptFile(archive, f"{archive}: {member.name}: expected 8 kHz mono, got {rate} Hz")
                 digit, speaker, index = int(match[1]), match[2], int(match[3])
                 found.append(Recording(name, digit, speaker, index, audio))
         except (tarfile.TarError, EOFError, OSError) as err:
-            raise DataError(f"truncated or corrupt archive {archive}: {err}") from err
+            raise CorruptFile(archive, f"truncated or corrupt archive {archive}: {err}") from err
     if not found:
-        raise DataError(f"{archive}: no recordings/*.wav files found")
+        raise CorruptFile(archive, f"{archive}: no recordings/*.wav files found")
     names = {r.name for r in found}
     if len(names) != len(found):
-        raise DataError(f"{archive}: duplicate recordings")
+        raise CorruptFile(archive, f"{archive}: duplicate recordings")
     if expect_complete and names != set(manifest):
         missing = sorted(set(manifest) - names)
-        raise DataError(
+        raise CorruptFile(
+            archive,
             f"{archive}: {len(missing)} of {len(manifest)} recordings missing, e.g. {missing[:3]}"
         )
     return sorted(found, key=lambda r: r.name)

@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from glifbench.data.fetch import DataError
+from glifbench.errors import CorruptFile, DataError
 from glifbench.io import save_npz
 
 FILES = {
@@ -44,16 +44,16 @@ def read_idx(path: str | Path) -> np.ndarray:
         with opener(path, "rb") as handle:
             raw = handle.read()
     except (OSError, EOFError) as err:
-        raise DataError(f"cannot read IDX file {path}: {err}") from err
+        raise CorruptFile(path, f"cannot read IDX file {path}: {err}") from err
     if len(raw) < 8:
-        raise DataError(f"{path}: too short for an IDX header")
+        raise CorruptFile(path, f"{path}: too short for an IDX header")
     zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
     if zero != 0 or dtype_code != 0x08 or ndim not in MAGIC:
-        raise DataError(f"{path}: not an unsigned-byte IDX file (header {raw[:4].hex()})")
+        raise CorruptFile(path, f"{path}: not an unsigned-byte IDX file (header {raw[:4].hex()})")
     dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(dims)):
-        raise DataError(f"{path}: header says {dims} but holds {body.size} values (truncated?)")
+        raise CorruptFile(path, f"{path}: header says {dims} but holds {body.size} values (truncated?)")
     return body.reshape(dims)
 
 

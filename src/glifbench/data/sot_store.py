@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from glifbench.data.fetch import DataError, file_digest
+from glifbench.data.fetch import file_digest
+from glifbench.errors import CorruptFile, DataError
 from glifbench.data.sot import SOTParams, iter_trials
 from glifbench.io import save_json, save_npz
 
@@ -79,9 +80,9 @@ def load_shard(path: str | Path, with_meta: bool = False):
             frames, positions = data["frames"], data["positions"]
             meta = json.loads(str(data["meta"])) if with_meta else None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
-        raise DataError(f"corrupt SOT shard {path}: {err}") from err
+        raise CorruptFile(path, f"corrupt SOT shard {path}: {err}") from err
     if frames.ndim != 4 or positions.shape != frames.shape[:2] + (2,):
-        raise DataError(f"{path}: inconsistent shapes {frames.shape} and {positions.shape}")
+        raise CorruptFile(path, f"{path}: inconsistent shapes {frames.shape} and {positions.shape}")
     return (frames, positions, meta) if with_meta else (frames, positions)
 
 

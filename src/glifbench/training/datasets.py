@@ -7,6 +7,7 @@ as an uninterrupted one. Inputs are standardised ``(x - mean) / std`` with confi
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from glifbench.data.fetch import DataError, file_digest
+from glifbench.data.fetch import file_digest
+from glifbench.errors import CorruptFile, DataError
 from glifbench.data.sot_store import dequantise, load_shard
 
 
@@ -40,7 +42,10 @@ class SOTStream:
     """Streams SOT shards listed in a split index (``results/data/sot/{split}.json``)."""
 
     def __init__(self, index: str | Path, mean: float, std: float, max_trials: int | None, frames: int | None):
-        meta = json.loads(_require(index).read_text())
+        try:
+            meta = json.loads(_require(index).read_text())
+        except json.JSONDecodeError as err:
+            raise CorruptFile(index, f"unreadable SOT index {index}: {err}") from err
         self.shards = [Path(s["path"]) for s in meta["shards"]]
         self.n_trials = meta["n_trials"] if max_trials is None else min(max_trials, meta["n_trials"])
         self.mean, self.std, self.frames = mean, std, frames
@@ -68,12 +73,15 @@ class ArrayStream:
     """MNIST (static images) or FSDD (spectrograms ``[N, T, F]``) from a prepared ``.npz``."""
 
     def __init__(self, path: str | Path, split: str, mean: float, std: float, max_samples: int | None, time_major: bool):
-        with np.load(_require(path)) as data:
-            missing = [key for key in (f"x_{split}", f"y_{split}") if key not in data.files]
-            if missing:
-                raise DataError(f"{path}: missing array {missing[0]!r} (the {split} split; data files hold train, val "
-                                "and test since the validation split was added: rebuild it)")  # fmt: skip
-            x, y = data[f"x_{split}"], data[f"y_{split}"]
+        try:
+            with np.load(_require(path)) as data:
+                missing = [key for key in (f"x_{split}", f"y_{split}") if key not in data.files]
+                if missing:
+                    raise CorruptFile(path, f"{path}: missing array {missing[0]!r} (the {split} split; data files "
+                                      "hold train, val and test since the validation split was added)")  # fmt: skip
+                x, y = data[f"x_{split}"], data[f"y_{split}"]
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            raise CorruptFile(path, f"unreadable data file {path}: {err}") from err
         if max_samples is not None:
             x, y = x[:max_samples], y[:max_samples]
         scale = 1 / 255.0 if x.dtype == np.uint8 else 1.0
