@@ -67,7 +67,7 @@ class NorseLoopReference(nn.Module):
                 prev, state = self.units(current, state)
                 outputs.append(prev)
             h = torch.stack(outputs)
-        dense, linear = self.net.readout[1], self.net.readout[2]
+        dense, linear = self.net.readout.hidden, self.net.readout.out
         outputs, state = [], None
         for ts in range(h.shape[0]):
             out, state = self.units(dense.linear(h[ts].flatten(1)), state)
@@ -82,7 +82,7 @@ class StepMajorReference(NorseLoopReference):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         layers = [m for m in self.net.body if isinstance(m, RecurrentConv)]
-        dense, linear = self.net.readout[1], self.net.readout[2]
+        dense, linear = self.net.readout.hidden, self.net.readout.out
         states = [None] * (len(layers) + 1)
         prev = [None] * len(layers)
         outs = []

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from glifbench.analysis.runs import final_epochs, load_metrics
+from glifbench.analysis.runs import final_epochs, load_metrics, load_tests
 from glifbench.analysis.weights import compare, mean_squared, weight_sets
 from glifbench.errors import DataError
 from glifbench.figures.curves import plot_curves
@@ -58,20 +58,30 @@ def _write_run(root: Path, task, arch, unit, seed, rows):
     return d
 
 
+def _write_test(run: Path, split, loss, accuracy=None):
+    test = {"split": split, "epoch": 2, "loss": loss} | ({} if accuracy is None else {"accuracy": accuracy})
+    (run / "test.json").write_text(json.dumps(test))
+
+
 def test_tables_mean_sd_n_exact(tmp_path):
     dirs = []
     for seed, (lif, ba) in enumerate([(0.02, 0.10), (0.04, 0.12), (0.06, 0.14)]):
         for unit, mse, acc in (("LIF", lif, 0.9), ("BA", ba, 0.5)):
-            dirs.append(_write_run(tmp_path, "sot", "CRNN", unit, seed,
-                                   [{"epoch": 1, "train_loss": 1, "val_loss": 1.0}, {"epoch": 2, "train_loss": mse, "val_loss": mse}]))  # fmt: skip
-            dirs.append(_write_run(tmp_path, "fsdd", "CRNN", unit, seed,
-                                   [{"epoch": 1, "train_loss": 1, "val_loss": 1, "val_accuracy": acc - 0.1 * seed}]))  # fmt: skip
+            run = _write_run(tmp_path, "sot", "CRNN", unit, seed,
+                             [{"epoch": 1, "train_loss": 1, "val_loss": 1.0}, {"epoch": 2, "train_loss": mse, "val_loss": mse}])  # fmt: skip
+            _write_test(run, "val", mse)
+            dirs.append(run)
+            run = _write_run(tmp_path, "fsdd", "CRNN", unit, seed,
+                             [{"epoch": 1, "train_loss": 1, "val_loss": 1, "val_accuracy": 0.1}])  # fmt: skip
+            _write_test(run, "test", 1.0, acc - 0.1 * seed)  # the table reads the test split, not val
+            dirs.append(run)
     final = final_epochs(load_metrics(dirs))
     assert set(final.epoch[final.task == "sot"]) == {2}
-    t3 = table3(final, ["LIF", "BA"]).set_index("Unit type")
+    t3 = table3(load_tests(dirs), ["LIF", "BA"]).set_index("Unit type")
     assert t3.loc["LIF", "SOT (MSE) (ours)"] == "0.0400 ± 0.0200 (n=3)"
     assert t3.loc["BA", "FSDD (ours)"] == "40.0 ± 10.0 (n=3)"
     assert t3.loc["LIF", "SOT (MSE) (paper)"] == 0.017 and t3.loc["Real (CNN-RNN)", "MNIST (ours)"] == "-"
+    # LIF beats BA by 0.08 MSE (2 SE = 0.033) and 50 points (2 SE = 16): holds with 3 seeds
     assert t3.loc["LIF", "Holds here"] == "yes" and t3.loc["BA", "Holds here"] == "yes"
     t1 = table1(final, ["CNN", "CRNN"]).set_index("Network")
     assert t1.loc["CNN", "Validation loss (ours)"] == "-" and t1.loc["CRNN", "Holds here"] == "n/a"
@@ -80,11 +90,32 @@ def test_tables_mean_sd_n_exact(tmp_path):
     assert "<table" in paths[2].read_text() and paths[1].read_text().startswith("# Table III (demo)")
 
 
-def test_claims_can_fail(tmp_path):
-    dirs = [_write_run(tmp_path, "sot", "CRNN", unit, 0, [{"epoch": 1, "train_loss": m, "val_loss": m}])
-            for unit, m in (("LIF", 0.2), ("BA", 0.1))]  # fmt: skip
-    t3 = table3(final_epochs(load_metrics(dirs)), ["LIF", "BA"]).set_index("Unit type")
-    assert t3.loc["LIF", "Holds here"] == "no" and t3.loc["BA", "Holds here"] == "no"
+def _tests(rows):
+    return pd.DataFrame([{"task": t, "arch": "CRNN", "unit": u, "seed": s, "split": "test", "loss": m, "accuracy": m}
+                         for t, u, values in rows for s, m in enumerate(values)])  # fmt: skip
+
+
+def test_claims_use_the_seeds():
+    one_seed = table3(_tests([("sot", "LIF", [0.2]), ("sot", "BA", [0.1])]), ["LIF", "BA"]).set_index("Unit type")
+    assert one_seed.loc["LIF", "Holds here"] == "1 seed: not tested"
+    fails = table3(_tests([("sot", "LIF", [0.20, 0.21, 0.22]), ("sot", "BA", [0.10, 0.11, 0.12])]), ["LIF", "BA"])
+    assert fails.set_index("Unit type").loc["LIF", "Holds here"] == "no"
+    close = table3(_tests([("sot", "LIF", [0.10, 0.20, 0.15]), ("sot", "BA", [0.12, 0.22, 0.17])]), ["LIF", "BA"])
+    assert close.set_index("Unit type").loc["LIF", "Holds here"] == "not resolved"  # 0.02 apart, 2 SE = 0.08
+
+
+def test_verdict_rules():
+    from glifbench.tables.claims import all_of, beats, learns
+    from glifbench.tasks import task
+
+    fsdd = task("fsdd")
+    a, b = {"mean": 95.0, "sd": 1.0, "n": 3}, {"mean": 40.0, "sd": 5.0, "n": 3}
+    assert beats(fsdd, a, b) == "yes" and beats(fsdd, b, a) == "no" and beats(fsdd, a, None) == "n/a"
+    assert learns(fsdd, a) == "yes" and learns(fsdd, b) == "no"
+    assert learns(fsdd, {"mean": 91.0, "sd": 2.0, "n": 3}) == "not resolved"  # 91 - 2 x 1.15 < 90
+    assert learns(task("sot"), {"mean": 0.02, "sd": 0.001, "n": 3}) == "yes"  # lower is better
+    assert all_of(["yes", "n/a", "yes"]) == "yes" and all_of(["yes", "not resolved", "no"]) == "no"
+    assert all_of(["n/a"]) == "n/a"
 
 
 def test_missing_runs_are_named(tmp_path):
@@ -104,3 +135,29 @@ def test_figures_build_headless(tmp_path):
     assert png.stat().st_size > 1000
     image = tile(np.arange(2 * 2 * 9, dtype=float).reshape(2, 2, 3, 3))
     assert image.shape == (7, 7) and np.isnan(image[3]).all() and image[4, 4] == 27
+
+
+def test_study_summary_and_claims_from_validation_only(tmp_path):
+    from glifbench.analysis.study import study_report
+    from glifbench.layout import study_run_dir
+
+    study = {"tasks": ["fsdd"], "units": ["LIF", "BI", "BA"], "seeds": [0, 1, 2],
+             "variants": {"good": {}, "one": {"seeds": [0]}}}  # fmt: skip
+    accuracy = {"LIF": [0.95, 0.96, 0.97], "BI": [0.93, 0.94, 0.95], "BA": [0.30, 0.35, 0.40]}
+    for variant, seeds in (("good", [0, 1, 2]), ("one", [0])):
+        for unit, values in accuracy.items():
+            for seed in seeds:
+                run = Path(study_run_dir(variant, "fsdd", unit, seed, str(tmp_path / "runs")))
+                run.mkdir(parents=True)
+                pd.DataFrame([{"epoch": 1, "val_loss": 1, "val_accuracy": values[seed]}]).to_csv(run / "metrics.csv", index=False)
+                (run / "config.json").write_text(json.dumps({"task": "fsdd", "arch": "CRNN", "unit": unit, "seed": seed}))
+                (run / "test.json").write_text("not read")  # study analysis never opens test results
+    study_report(tmp_path / "runs", tmp_path / "out", study, {})
+    summary = pd.read_csv(tmp_path / "out/summary.csv").set_index(["variant", "unit"])
+    assert summary.loc[("good", "LIF"), "mean"] == pytest.approx(96.0) and summary.loc[("one", "BA"), "n"] == 1
+    claims = pd.read_csv(tmp_path / "out/claims.csv").set_index("variant")
+    assert claims.loc["good", "integrators learn"] == "yes"
+    assert claims.loc["good", "HBA, BA fail (every integrator beats them)"] == "yes"
+    assert claims.loc["good", "gap (worst integrator - best of HBA/BA)"] == pytest.approx(94.0 - 35.0)
+    assert claims.loc["one", "integrators learn"] == "1 seed: not tested"
+    assert (tmp_path / "out/study.png").read_bytes()[:4] == b"\x89PNG"

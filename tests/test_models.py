@@ -3,7 +3,7 @@ import torch
 
 from glifbench.models import ARCHITECTURES, autapses, build_network, extract_weights
 from glifbench.models.layers import RecurrentConv, SoftArgmax
-from glifbench.units import UNIT_TYPES, Unit
+from glifbench.units import UNIT_TYPES, make_unit
 
 INPUTS = {
     "sot": lambda: torch.rand(6, 2, 30, 30),
@@ -33,19 +33,19 @@ def test_table_iii_networks_forward_backward(task, unit):
     grads = [p.grad for p in net.parameters()]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
     activity = net.activity()
-    assert set(activity) == {"body.0", "body.1", "readout.1"}
+    assert set(activity) == {"body.0", "body.1", "readout.hidden"}
     steps = 5 if task == "mnist" else INPUTS[task]().shape[0]
     assert all(a.shape == (steps,) and 0 <= a.min() and a.max() <= 1 for a in activity.values())
 
 
 def test_paper_sizes():
     net = build_network("sot", "CRNN", "LIF")
-    assert net.readout[1].linear.in_features == 14_400 and net.readout[1].linear.out_features == 100
+    assert net.readout.hidden.linear.in_features == 14_400 and net.readout.hidden.linear.out_features == 100
     assert [m.ff.out_channels for m in net.body] == [8, 16]
     shallow = build_network("sot", "CRNN-Shallow", "Real")
-    assert len(shallow.body) == 1 and shallow.readout[1].linear.in_features == 7_200
+    assert len(shallow.body) == 1 and shallow.readout.hidden.linear.in_features == 7_200
     fsdd = build_network("fsdd", "CRNN", "BLI")
-    assert isinstance(fsdd.body[0].rec, torch.nn.Conv1d) and fsdd.readout[1].linear.in_features == 1_024
+    assert isinstance(fsdd.body[0].rec, torch.nn.Conv1d) and fsdd.readout.hidden.linear.in_features == 1_024
 
 
 def test_static_mnist_input_equals_materialised_sequence():
@@ -66,7 +66,7 @@ def test_init_gain_wakes_up_spiking_layers():
     torch.manual_seed(4)
     loud = build_network("sot", "CRNN", "BLI", init_gain=4.0)
     loud(x)
-    assert loud.activity()["readout.1"].mean() > quiet.activity()["readout.1"].mean()
+    assert loud.activity()["readout.hidden"].mean() > quiet.activity()["readout.hidden"].mean()
     ratio = loud.body[0].ff.weight.abs().mean() / quiet.body[0].ff.weight.abs().mean()
     assert ratio.item() == pytest.approx(4.0, rel=1e-5)
 
@@ -85,7 +85,7 @@ def test_softargmax_readout():
     y = net(INPUTS["sot"]())
     assert y.shape == (6, 2, 2) and 0 <= y.min() and y.max() <= 1
     gru = build_network("sot", "CNN-RNN", "Real", readout="softargmax")
-    assert type(gru.readout[1]).__name__ == "GRUReadout"  # the CNN-RNN keeps its temporal stage
+    assert type(gru.readout.hidden).__name__ == "GRUReadout"  # the CNN-RNN keeps its temporal stage
 
 
 def test_autapses_are_centre_taps_of_diagonal_blocks():
@@ -126,7 +126,7 @@ def test_bad_names_and_shapes_are_explained():
 
 def test_recurrent_layer_uses_previous_output():
     torch.manual_seed(5)
-    layer = RecurrentConv(1, 2, 2, Unit("Real"))
+    layer = RecurrentConv(1, 2, 2, make_unit("Real"))
     x = torch.rand(3, 1, 1, 5, 5)
     out = layer(x)
     ff = layer.ff(x.flatten(0, 1)).unflatten(0, (3, 1))
@@ -152,7 +152,7 @@ def test_calibration_reaches_the_target_activity_in_every_spiking_layer(unit):
     net = build_network("sot", "CRNN", unit, init_gain=1.0)
     x = (torch.rand(12, 2, 30, 30, generator=torch.Generator().manual_seed(1)) - 0.25) * 4
     report = calibrate_activity(net, x, target=0.15)
-    assert set(report) == {"body.0", "body.1", "readout.1"}
+    assert set(report) == {"body.0", "body.1", "readout.hidden"}
     net(x)
     for name, act in net.activity().items():
         assert act.mean().item() == pytest.approx(0.15, abs=0.05), name

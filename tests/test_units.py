@@ -2,7 +2,7 @@ import pytest
 import torch
 from norse.torch.functional.lif_box import LIFBoxFeedForwardState, LIFBoxParameters, lif_box_feed_forward_step
 
-from glifbench.units import UNIT_TYPES, GLIFParameters, Unit, glif_initial_state, glif_step, sign_ste, spike_fn
+from glifbench.units import UNIT_TYPES, GLIFParameters, Unit, glif_initial_state, glif_step, make_unit, sign_ste, spike_fn
 
 TABLE_II = {  # name: (g_L, g_u, reset)
     "HLIF": (1, 1, True), "HIAF": (0, 1, True), "LIF": (1, 0, True), "IAF": (0, 0, True),
@@ -11,12 +11,19 @@ TABLE_II = {  # name: (g_L, g_u, reset)
 
 
 def test_registry_matches_table_ii():
-    assert list(UNIT_TYPES) == ["Real", *TABLE_II]
+    assert list(UNIT_TYPES)[: len(TABLE_II) + 1] == ["Real", *TABLE_II]
     for name, (g_l, g_u, reset) in TABLE_II.items():
-        t = UNIT_TYPES[name]
-        assert (t.g_leak, t.g_ahp, t.reset) == (g_l, g_u, reset), name
-    assert not UNIT_TYPES["HBA"].integrate and UNIT_TYPES["BA"].kind == "sign"
-    assert all(UNIT_TYPES[n].integrate for n in ("HLIF", "HIAF", "LIF", "IAF", "BLI", "BI"))
+        unit = make_unit(name)
+        if name == "BA":
+            assert unit.kind == "sign" and unit.binary and not unit.stateful
+            continue
+        p = unit.params
+        assert (p.g_leak, p.g_ahp, p.reset) == (g_l, g_u, reset), name
+        assert unit.kind == "glif" and unit.stateful and unit.calibratable and unit.binary
+    assert not make_unit("HBA").params.integrate
+    assert all(make_unit(n).params.integrate for n in ("HLIF", "HIAF", "LIF", "IAF", "BLI", "BI"))
+    real = make_unit("Real")
+    assert real.kind == "tanh" and not (real.binary or real.stateful or real.calibratable)
 
 
 def _drive(unit: Unit, currents: torch.Tensor):
@@ -32,7 +39,7 @@ def _drive(unit: Unit, currents: torch.Tensor):
 def test_lif_equals_norse_box_lif_golden_trajectory():
     torch.manual_seed(0)
     currents = 2.5 * torch.rand(200, 8, 16)
-    unit = Unit("LIF", dt_tau_v=0.1, surrogate="super", slope=100.0)
+    unit = make_unit("LIF", dt_tau_v=0.1, surrogate="super", slope=100.0)
     ours, states = _drive(unit, currents)
     p = LIFBoxParameters(tau_mem_inv=torch.as_tensor(100.0), v_leak=torch.as_tensor(0.0),
                          v_th=torch.as_tensor(1.0), v_reset=torch.as_tensor(0.0))  # fmt: skip
@@ -47,23 +54,23 @@ def test_lif_equals_norse_box_lif_golden_trajectory():
 def test_outputs_are_binary_and_reset_zeroes_membrane():
     currents = 3 * torch.rand(50, 4, 10)
     for name in TABLE_II:
-        out, states = _drive(Unit(name), currents)
+        out, states = _drive(make_unit(name), currents)
         values = {-1.0, 1.0} if name == "BA" else {0.0, 1.0}
         assert set(out.unique().tolist()) <= values, name
-        if UNIT_TYPES[name].reset:
+        if name != "BA" and make_unit(name).params.reset:
             spiked = out == 1
             v = torch.stack([s.v for s in states])
             assert torch.all(v[spiked] == 0), name
-    real, _ = _drive(Unit("Real"), currents)
+    real, _ = _drive(make_unit("Real"), currents)
     torch.testing.assert_close(real, torch.tanh(currents))
 
 
 def test_non_reset_units_keep_potential_above_threshold():
-    out, states = _drive(Unit("BI"), torch.full((5, 1), 1.0))  # v = 0.2, 0.4, ..., 1.0
+    out, states = _drive(make_unit("BI"), torch.full((5, 1), 1.0))  # v = 0.2, 0.4, ..., 1.0
     v = torch.stack([s.v for s in states]).flatten()
     torch.testing.assert_close(v, torch.tensor([0.2, 0.4, 0.6, 0.8, 1.0]))
     assert out.flatten().tolist() == [0, 0, 0, 0, 1]
-    out, states = _drive(Unit("BI"), torch.full((7, 1), 1.0))
+    out, states = _drive(make_unit("BI"), torch.full((7, 1), 1.0))
     assert out.flatten().tolist()[-3:] == [1, 1, 1]  # no reset: stays active
 
 
@@ -87,7 +94,7 @@ def test_ahp_decays_exponentially_after_a_spike():
 
 
 def test_hba_has_no_integrator():
-    out, states = _drive(Unit("HBA"), torch.tensor([[0.6], [0.6], [0.6], [1.2], [0.0]]))
+    out, states = _drive(make_unit("HBA"), torch.tensor([[0.6], [0.6], [0.6], [1.2], [0.0]]))
     assert out.flatten().tolist() == [0, 0, 0, 1, 0]  # 0.6 never accumulates
 
 
@@ -123,7 +130,7 @@ def test_bptt_gradients_finite_over_200_steps(name):
     torch.manual_seed(1)
     w_in = torch.randn(16, 16, requires_grad=True)
     w_rec = (0.3 * torch.randn(16, 16)).requires_grad_(True)
-    unit = Unit(name)
+    unit = make_unit(name)
     x = torch.rand(200, 8, 16)
     state = unit.initial_state(x[0])
     total = 0
@@ -140,7 +147,7 @@ def test_detach_reset_changes_only_the_gradient():
     x = (2 * torch.rand(30, 4, 5)).requires_grad_(True)
     grads, outs = [], []
     for detach in (False, True):
-        out, _ = _drive(Unit("LIF", detach_reset=detach), x)
+        out, _ = _drive(make_unit("LIF", detach_reset=detach), x)
         (g,) = torch.autograd.grad(out.sum(), x)
         grads.append(g)
         outs.append(out)
@@ -149,8 +156,8 @@ def test_detach_reset_changes_only_the_gradient():
 
 def test_bad_names_list_valid_ones():
     with pytest.raises(ValueError, match="unknown unit type 'LIFF'.*HLIF.*BA"):
-        Unit("LIFF")
+        make_unit("LIFF")
     with pytest.raises(ValueError, match="unknown unit option.*tau.*valid: dt_tau_v"):
-        Unit("LIF", tau=3)
+        make_unit("LIF", tau=3)
     with pytest.raises(ValueError, match="unknown surrogate 'relu'.*sigmoid.*super"):
-        Unit("LIF", surrogate="relu")
+        make_unit("LIF", surrogate="relu")

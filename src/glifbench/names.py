@@ -1,8 +1,45 @@
-"""Names of tasks, architectures and unit types, importable without torch (the workflow uses them).
+"""Names of tasks and architectures, and Table II's unit types, importable without torch.
 
-``glifbench.models`` and ``glifbench.units`` define the objects; tests check the names agree.
+The workflow reads these (wildcard constraints, the job grid); ``glifbench.units`` builds unit
+objects from :data:`UNIT_TYPES`, ``glifbench.models`` networks from :data:`ARCHITECTURES`. A new
+unit type of an existing kind is one row here (and its name in the schema's ``unit`` enum).
 """
 
-TASKS = ("sot", "mnist", "fsdd")
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from glifbench.tasks import TASKS as _TASKS
+
+TASKS = tuple(_TASKS)
 ARCHITECTURES = ("CNN", "DCNN", "CNN-RNN", "CRNN", "CRNN-Shallow", "CNN-CRNN", "CRNN-CNN")
-UNITS = ("Real", "HLIF", "HIAF", "LIF", "IAF", "BLI", "BI", "HBA", "BA")
+
+
+@dataclass(frozen=True)
+class UnitType:
+    """A named unit type: its ``kind`` (the step function family, ``glifbench.units.KINDS``), the
+    kind's fixed switches for this type, and a description."""
+
+    kind: str
+    switches: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+def _glif(g_leak: float, g_ahp: float, reset: bool, integrate: bool, description: str) -> UnitType:
+    return UnitType("glif", {"g_leak": g_leak, "g_ahp": g_ahp, "reset": reset, "integrate": integrate}, description)
+
+
+# Table II of the paper (plus the real-valued baseline), ordered from most complete to simplest.
+UNIT_TYPES: dict[str, UnitType] = {
+    "Real": UnitType("tanh", description="real-valued tanh"),
+    "HLIF": _glif(1.0, 1.0, True, True, "hyperpolarizing leaky integrate-and-fire"),
+    "HIAF": _glif(0.0, 1.0, True, True, "hyperpolarizing integrate-and-fire"),
+    "LIF": _glif(1.0, 0.0, True, True, "leaky integrate-and-fire"),
+    "IAF": _glif(0.0, 0.0, True, True, "integrate-and-fire"),
+    "BLI": _glif(1.0, 0.0, False, True, "binary activation leaky integrate"),
+    "BI": _glif(0.0, 0.0, False, True, "binary activation integrate"),
+    "HBA": _glif(0.0, 1.0, False, False, "hyperpolarizing binary activation"),
+    "BA": UnitType("sign", description="binary activation sign(x), eq. 1, STE eq. 2"),
+}
+UNITS = tuple(UNIT_TYPES)

@@ -14,7 +14,8 @@ from typing import Literal
 class Task:
     """A task of the paper.
 
-    ``size``: one input frame (after the channel axis); ``every_step``: the network's output at
+    ``size``: one input frame (after the channel axis); ``static``: one input per trial, shown for
+    ``model.mnist_steps`` steps, else ``[T, B, *size]`` sequences; ``every_step``: the network's output at
     every time step is scored (SOT) rather than only the last one (classification). ``metric`` is
     the column of ``metrics.csv`` the tables report (``scale`` x value, ``higher_is_better``);
     ``trains_at`` is glifbench's operational threshold for "the network learns the task" (in
@@ -23,6 +24,8 @@ class Task:
 
     name: str
     label: str
+    data: Literal["sot", "arrays"]  # SOT shards with an index per split, or one .npz of arrays
+    static: bool  # one input per trial, shown for model.mnist_steps steps (MNIST)
     dims: int
     size: tuple[int, ...]
     outputs: int
@@ -35,6 +38,7 @@ class Task:
     higher_is_better: bool
     temporal: bool  # the paper's "temporal" tasks, on which HBA and BA are claimed to fail
     trains_at: float
+    test_split: str = "test"  # what test.json evaluates; SOT has no test split: its validation set
 
     def better(self, a: float, b: float) -> bool:
         """Is value ``a`` better than ``b``?"""
@@ -42,11 +46,21 @@ class Task:
 
 
 TASKS: dict[str, Task] = {
-    "mnist": Task("mnist", "MNIST", 2, (28, 28), 10, False, "cross_entropy", "accuracy", "accuracy (%)",
-                  100.0, 1, True, False, 95.0),
-    "fsdd": Task("fsdd", "FSDD", 1, (64,), 10, False, "cross_entropy", "accuracy", "accuracy (%)",
-                 100.0, 1, True, True, 90.0),
-    "sot": Task("sot", "SOT (MSE)", 2, (30, 30), 2, True, "mse", "loss", "MSE", 1.0, 4, False, True, 0.04),
+    "sot": Task(
+        name="sot", label="SOT (MSE)", data="sot", static=False, dims=2, size=(30, 30), outputs=2, every_step=True,
+        loss="mse", metric="loss", metric_label="MSE", scale=1.0, digits=4, higher_is_better=False, temporal=True,
+        trains_at=0.04, test_split="val",
+    ),
+    "mnist": Task(
+        name="mnist", label="MNIST", data="arrays", static=True, dims=2, size=(28, 28), outputs=10, every_step=False,
+        loss="cross_entropy", metric="accuracy", metric_label="accuracy (%)", scale=100.0, digits=1,
+        higher_is_better=True, temporal=False, trains_at=95.0,
+    ),
+    "fsdd": Task(
+        name="fsdd", label="FSDD", data="arrays", static=False, dims=1, size=(64,), outputs=10, every_step=False,
+        loss="cross_entropy", metric="accuracy", metric_label="accuracy (%)", scale=100.0, digits=1,
+        higher_is_better=True, temporal=True, trains_at=90.0,
+    ),
 }  # fmt: skip
 
 

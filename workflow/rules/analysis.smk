@@ -3,7 +3,7 @@
 
 rule tables:
     input:
-        all_runs(["metrics.csv", "config.json"]),
+        all_runs(["metrics.csv", "config.json", TEST_FILE]),
     output:
         table_outputs(),
     log:

@@ -7,8 +7,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
-import torch
-
 from glifbench.errors import DataError
 
 
@@ -42,16 +40,15 @@ def final_epochs(metrics: pd.DataFrame, by: tuple[str, ...] = ("task", "arch", "
     return metrics[metrics["epoch"] == last].reset_index(drop=True)
 
 
-def load_model(run_dir: str | Path):
-    """Rebuild a run's network from its config.json and load model.pt."""
-    from glifbench.training.trainer import JobSpec, build_model
-
-    run_dir = Path(run_dir)
-    for name in ("config.json", "model.pt"):
-        if not (run_dir / name).is_file():
-            raise DataError(f"run file missing: {run_dir / name}")
-    meta = json.loads((run_dir / "config.json").read_text())
-    spec = JobSpec(meta["task"], meta["arch"], meta["unit"], meta["seed"], run_dir, run_dir, meta["data"], meta["config"])
-    model = build_model(spec)
-    model.load_state_dict(torch.load(run_dir / "model.pt", map_location="cpu"))
-    return model.eval()
+def load_tests(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
+    """Each run's final evaluation (``test.json``): task, arch, unit, seed, split, loss, accuracy."""
+    run_dirs = list(run_dirs)
+    missing = run_dirs_missing(run_dirs, ("test.json", "config.json"))
+    if missing:
+        raise DataError(f"{len(missing)} run file(s) missing, e.g. {missing[:5]}")
+    rows = []
+    for d in run_dirs:
+        meta = json.loads((Path(d) / "config.json").read_text())
+        test = json.loads((Path(d) / "test.json").read_text())
+        rows.append({key: meta[key] for key in ("task", "arch", "unit", "seed")} | test)
+    return pd.DataFrame(rows)

@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from glifbench.analysis.claims import all_of, beats, learns
 from glifbench.analysis.runs import final_epochs, load_metrics
 from glifbench.figures.study import plot_study
 from glifbench.layout import study_run_dir
 from glifbench.tables import paper
 from glifbench.tables.build import summarise, write_table
+from glifbench.tables.claims import all_of, beats, learns
 from glifbench.tasks import task as task_of
 
 

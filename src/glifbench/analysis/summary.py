@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from glifbench.analysis.runs import final_epochs, load_metrics, load_model
+from glifbench.analysis.runs import final_epochs, load_metrics, load_tests
 from glifbench.analysis.weights import compare, mean_squared, weight_sets
 from glifbench.errors import DataError
 from glifbench.figures.curves import plot_curves
 from glifbench.figures.kernels import plot_kernels
+from glifbench.models.saved import load_model
 from glifbench.models.weights import extract_weights
 from glifbench.tables import paper
 from glifbench.tables.build import summarise, table1, table3, write_table
@@ -35,14 +36,15 @@ def make_tables(runs_root: Path, out: Path, figures: Path, grid: dict, seeds: Se
     """Tables I and III (csv, md, html) and Figs. 3 and 5 from the runs' metrics."""
     dirs = sorted({run_dir(t, a, u, s, str(runs_root)) for t, a, u in job_grid(grid) for s in seeds})
     metrics = load_metrics(dirs)
-    final = final_epochs(metrics)
     note = caption(meta)
     if grid["table1"]:
-        write_table(table1(final, grid["table1"]), out / "table1", f"Table I: SOT validation loss per architecture -- {note}")
+        write_table(table1(final_epochs(metrics), grid["table1"]), out / "table1",
+                    f"Table I: SOT validation loss per architecture -- {note}")  # fmt: skip
         plot_curves(metrics, [(a, "sot", a, "Real") for a in grid["table1"]], figures / "fig3_learning_curves.png",
                     f"Fig. 3: real-valued networks on SOT\n{caption(meta, chr(10))}")  # fmt: skip
     if grid["table3_tasks"]:
-        write_table(table3(final, grid["table3_units"]), out / "table3", f"Table III: performance per unit type -- {note}")
+        title = f"Table III: test accuracy (MNIST, FSDD) and validation MSE (SOT) per unit type -- {note}"
+        write_table(table3(load_tests(dirs), grid["table3_units"]), out / "table3", title)
     if grid["fig5"]:
         plot_curves(metrics, list(FIG5), figures / "fig5_binary_networks.png",
                     f"Fig. 5: binary-activation networks on SOT\n{caption(meta, chr(10))}")  # fmt: skip

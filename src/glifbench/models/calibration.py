@@ -15,15 +15,12 @@ import math
 import torch
 from torch import nn
 
-from glifbench.models.layers import UNIT_LAYERS, feeding_weights
+from glifbench.models.layers import UnitLayer
 
 
-def spiking_layers(network: nn.Module) -> list[tuple[str, nn.Module]]:
-    return [
-        (name, m)
-        for name, m in network.named_modules()
-        if isinstance(m, UNIT_LAYERS) and m.unit.type.kind == "glif"
-    ]
+def calibratable_layers(network: nn.Module) -> list[tuple[str, UnitLayer]]:
+    """The unit layers whose unit kind takes the calibration (GLIF units), in forward order."""
+    return [(name, m) for name, m in network.named_modules() if isinstance(m, UnitLayer) and m.unit.calibratable]
 
 
 @torch.no_grad()
@@ -33,7 +30,7 @@ def calibrate_activity(
 ) -> dict[str, dict[str, float]]:  # fmt: skip
     """Scale the weights feeding each GLIF layer so its activity on ``inputs`` is ``target``.
 
-    Returns ``{layer: {"scale": s, "activity": a}}``; networks without GLIF units are unchanged.
+    Returns ``{layer: {"scale": s, "activity": a}}``; networks without calibratable units are unchanged.
     """
     if not 0 < target < 1:
         raise ValueError(f"target activity must be in (0, 1), got {target}")
@@ -41,8 +38,8 @@ def calibrate_activity(
     network.eval()
     network.record_activity(True)
     report = {}
-    for name, layer in spiking_layers(network):
-        weights = feeding_weights(layer)
+    for name, layer in calibratable_layers(network):
+        weights = layer.feeding_weights()
         base = [w.clone() for w in weights]
 
         def activity(scale: float) -> float:

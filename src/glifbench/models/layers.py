@@ -41,7 +41,7 @@ def _unroll(unit: Unit, inputs, project: nn.Module | None = None, rec: nn.Module
 
 def run_unit(unit: Unit, currents: torch.Tensor) -> torch.Tensor:
     """Drive ``unit`` with ``currents [T, B, ...]`` (stateless units: all steps at once)."""
-    if unit.type.kind != "glif":
+    if not unit.stateful:
         out, _ = unit(currents, unit.initial_state(currents[:1]))
         return out
     return _unroll(unit, currents.unbind(0))
@@ -60,29 +60,30 @@ def run_recurrent(unit: Unit, ff: nn.Module, rec: nn.Module, x: torch.Tensor) ->
     return _unroll(unit, x.unbind(0), project=ff, rec=rec)
 
 
-def feeding_weights(layer: nn.Module) -> list[nn.Parameter]:
-    """The weight tensors (not biases) that feed a layer's units."""
-    return [p for name, p in layer.named_parameters() if name.endswith("weight")]
+class UnitLayer(nn.Module):
+    """A layer whose outputs are units (or ReLUs in real-valued plain layers).
 
-
-class ActivityMixin:
-    """Keeps the fraction of active units (output > 0) per time step of the last forward pass.
-
-    Recording costs a pass over the layer's output; switch it off for training steps
-    (:meth:`glifbench.models.Network.record_activity`).
+    It keeps the fraction of active units per time step of the last forward pass (``activity``,
+    ``[T]``; recording costs a pass over the output: switched off for training steps by
+    :meth:`glifbench.models.Network.record_activity`) and names the weight tensors that feed its
+    units (:meth:`feeding_weights`: scaled by ``init_gain`` and by the activity calibration).
     """
 
     activity: torch.Tensor | None = None
     recording: bool = True
+    unit: Unit
+
+    def feeding_weights(self) -> list[nn.Parameter]:
+        raise NotImplementedError
 
     def _record(self, out: torch.Tensor) -> torch.Tensor:
         if self.recording:
             with torch.no_grad():
-                self.activity = (out > 0).flatten(1).float().mean(dim=1)
+                self.activity = self.unit.active(out).flatten(1).float().mean(dim=1)
         return out
 
 
-class RecurrentConv(ActivityMixin, nn.Module):
+class RecurrentConv(UnitLayer):
     """``s_t = unit(conv_ff(x_t) + conv_rec(s_{t-1}))``; ``conv_rec`` is 3 (1-D) or 3x3 (2-D).
 
     The autapse of channel ``c`` is ``conv_rec.weight[c, c, centre]``.
@@ -95,11 +96,14 @@ class RecurrentConv(ActivityMixin, nn.Module):
         self.rec = conv(out_channels, out_channels, kernel, padding=kernel // 2, bias=False)
         self.unit = unit
 
+    def feeding_weights(self) -> list[nn.Parameter]:
+        return [self.ff.weight, self.rec.weight]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._record(run_recurrent(self.unit, self.ff, self.rec, x))
 
 
-class FeedForwardConv(ActivityMixin, nn.Module):
+class FeedForwardConv(UnitLayer):
     """A convolution without recurrence: ReLU for real-valued networks, else the unit."""
 
     def __init__(self, in_channels: int, out_channels: int, dims: int, unit: Unit, kernel: int = 3):
@@ -107,19 +111,25 @@ class FeedForwardConv(ActivityMixin, nn.Module):
         self.ff = CONV[dims](in_channels, out_channels, kernel, padding=kernel // 2)
         self.unit = unit
 
+    def feeding_weights(self) -> list[nn.Parameter]:
+        return [self.ff.weight]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         current = _over_time(self.ff, x)
         out = torch.relu(current) if not self.unit.binary else run_unit(self.unit, current)
         return self._record(out)
 
 
-class DenseUnit(ActivityMixin, nn.Module):
+class DenseUnit(UnitLayer):
     """``unit(W x_t + b)``: ReLU for real-valued networks, else the unit (stateful if GLIF)."""
 
     def __init__(self, in_features: int, out_features: int, unit: Unit):
         super().__init__()
         self.linear = nn.Linear(in_features, out_features)
         self.unit = unit
+
+    def feeding_weights(self) -> list[nn.Parameter]:
+        return [self.linear.weight]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         current = _over_time(self.linear, x)
@@ -182,5 +192,3 @@ class SoftArgmax(nn.Module):
         ys = torch.linspace(0, 1, H, device=x.device, dtype=prob.dtype)
         return torch.stack([(prob.sum(2) * xs).sum(-1), (prob.sum(3) * ys).sum(-1)], dim=-1)
 
-
-UNIT_LAYERS = (RecurrentConv, FeedForwardConv, DenseUnit)  # layers whose outputs are units

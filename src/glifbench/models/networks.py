@@ -15,16 +15,19 @@ Every network is ``body`` (temporal layers on ``[T, B, C, *S]``) then ``readout`
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import torch
 from torch import nn
 
 from glifbench.models.layers import (
-    ActivityMixin, DenseUnit, FeedForwardConv, Flatten, GRUReadout, RecurrentConv, SoftArgmax,
-    TemporalDifference, TimeLinear, UNIT_LAYERS, feeding_weights,
+    DenseUnit, FeedForwardConv, Flatten, GRUReadout, RecurrentConv, SoftArgmax, TemporalDifference, TimeLinear,
+    UnitLayer,
 )  # fmt: skip
-from glifbench.units import Unit
+from glifbench.names import ARCHITECTURES as ARCHITECTURE_NAMES
+from glifbench.tasks import TASKS, Task
+from glifbench.units import make_unit
 
 ARCHITECTURES: dict[str, tuple[str, ...]] = {
     "CNN": ("conv", "conv"),
@@ -35,31 +38,37 @@ ARCHITECTURES: dict[str, tuple[str, ...]] = {
     "CNN-CRNN": ("conv", "rconv"),
     "CRNN-CNN": ("rconv", "conv"),
 }
-TASKS = {
-    "sot": {"dims": 2, "size": (30, 30), "outputs": 2, "every_step": True},
-    "mnist": {"dims": 2, "size": (28, 28), "outputs": 10, "every_step": False},
-    "fsdd": {"dims": 1, "size": (64,), "outputs": 10, "every_step": False},
-}
+assert tuple(ARCHITECTURES) == ARCHITECTURE_NAMES
 READOUTS = ("dense", "softargmax")
 
 
 class Network(nn.Module):
-    """``body`` then ``readout``; classification tasks read the last time step."""
+    """``body`` then ``readout``; classification tasks read the last time step.
+
+    ``readout`` is named: ``flatten``, ``hidden`` (the 100-unit dense layer of the unit type,
+    or the CNN-RNN's GRU) and ``out`` (linear), or ``softargmax`` alone.
+    """
 
     def __init__(self, task: str, body: nn.Sequential, readout: nn.Sequential, n_steps: int):
         super().__init__()
         self.task, self.body, self.readout, self.n_steps = task, body, readout, n_steps
-        self.spec = TASKS[task]
+        self.spec: Task = TASKS[task]
+
+    @property
+    def hidden_readout(self) -> nn.Module | None:
+        """The readout's wide dense layer (SOT: 14,400 -> 100), if the network has one."""
+        return getattr(self.readout, "hidden", None)
 
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         """Check the input's shape and bring it to ``[T, B, 1, *S]``."""
-        size = self.spec["size"]
-        if self.task == "mnist":
-            if x.dim() == 4 and x.shape[1] == 1:
+        size = self.spec.size
+        if self.spec.static:  # one input per trial, shown for n_steps steps (never copied)
+            if x.dim() == 2 + len(size) and x.shape[1] == 1:
                 x = x[:, 0]
-            if x.dim() != 3 or tuple(x.shape[1:]) != size:
-                raise ValueError(f"mnist input must be [B, 28, 28], got {list(x.shape)}")
-            return x.unsqueeze(1).unsqueeze(0).expand(self.n_steps, -1, -1, -1, -1)
+            if x.dim() != 1 + len(size) or tuple(x.shape[1:]) != size:
+                shape = ", ".join(map(str, size))
+                raise ValueError(f"{self.task} input must be [B, {shape}], got {list(x.shape)}")
+            return x.unsqueeze(1).unsqueeze(0).expand(self.n_steps, *([-1] * (len(size) + 2)))
         if x.dim() == 3 + len(size) and x.shape[2] == 1:
             x = x[:, :, 0]
         if x.dim() != 2 + len(size) or tuple(x.shape[2:]) != size:
@@ -69,12 +78,12 @@ class Network(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.readout(self.body(self.prepare(x)))
-        return out if self.spec["every_step"] else out[-1]
+        return out if self.spec.every_step else out[-1]
 
     def record_activity(self, enabled: bool = True) -> Network:
         """Switch activity recording of every unit layer on or off."""
         for module in self.modules():
-            if isinstance(module, ActivityMixin):
+            if isinstance(module, UnitLayer):
                 module.recording = enabled
                 module.activity = None
         return self
@@ -84,7 +93,7 @@ class Network(nn.Module):
         return {
             name: m.activity
             for name, m in self.named_modules()
-            if isinstance(m, ActivityMixin) and m.activity is not None
+            if isinstance(m, UnitLayer) and m.activity is not None
         }
 
 
@@ -117,7 +126,7 @@ def build_network(
     if readout == "softargmax" and task != "sot":
         raise ValueError("readout 'softargmax' exists only for task 'sot'")
     options = unit_options or {}
-    make_unit = lambda: Unit(unit, **options)  # noqa: E731 - one fresh unit per layer
+    new_unit = lambda: make_unit(unit, **options)  # noqa: E731 - one fresh unit per layer
     spec = TASKS[task]
     layers = ARCHITECTURES[arch]
     widths = list(channels[:1] if arch == "CRNN-Shallow" else channels)
@@ -131,20 +140,21 @@ def build_network(
             continue
         out_ch = widths.pop(0)
         layer_type = RecurrentConv if kind == "rconv" else FeedForwardConv
-        body.append(layer_type(in_ch, out_ch, spec["dims"], make_unit()))
+        body.append(layer_type(in_ch, out_ch, spec.dims, new_unit()))
         in_ch = out_ch
-    features = in_ch * int(torch.tensor(spec["size"]).prod())
+    features = in_ch * int(torch.tensor(spec.size).prod())
     if arch == "CNN-RNN":  # its GRU readout is what the architecture is about: kept for any readout
-        head: list[nn.Module] = [Flatten(), GRUReadout(features, hidden), TimeLinear(hidden, spec["outputs"])]
+        head = {"flatten": Flatten(), "hidden": GRUReadout(features, hidden), "out": TimeLinear(hidden, spec.outputs)}
     elif readout == "softargmax":
-        head = [SoftArgmax(in_ch, softargmax_gain)]
+        head = {"softargmax": SoftArgmax(in_ch, softargmax_gain)}
     else:
-        head = [Flatten(), DenseUnit(features, hidden, make_unit()), TimeLinear(hidden, spec["outputs"])]
-    network = Network(task, nn.Sequential(*body), nn.Sequential(*head), n_steps)
-    if Unit(unit, **options).binary and init_gain != 1.0:
+        head = {"flatten": Flatten(), "hidden": DenseUnit(features, hidden, new_unit()),
+                "out": TimeLinear(hidden, spec.outputs)}  # fmt: skip
+    network = Network(task, nn.Sequential(*body), nn.Sequential(OrderedDict(head)), n_steps)
+    if new_unit().binary and init_gain != 1.0:
         with torch.no_grad():
             for module in network.modules():
-                if isinstance(module, UNIT_LAYERS):
-                    for weight in feeding_weights(module):
+                if isinstance(module, UnitLayer):
+                    for weight in module.feeding_weights():
                         weight.mul_(init_gain)
     return network

@@ -1,6 +1,10 @@
-"""Tables I and III from run metrics: mean +- sd over seeds with n, beside the paper's values.
+"""Tables I and III from run results: mean +- sd over seeds with n, beside the paper's values.
 
-Every cell is computed from the last epoch of each run. A missing run is an error naming it.
+Table I reports each SOT network's last-epoch validation MSE (as the paper's Table I); Table III
+reports what every run's ``test.json`` holds: MNIST and FSDD accuracy on their test splits, SOT MSE
+on its validation set (SOT has no test split). The "Holds here" verdicts use the seeds
+(:mod:`glifbench.analysis.claims`): a difference counts only beyond two standard errors, and one
+seed reads "1 seed: not tested". A missing run is an error naming it.
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from glifbench.tables.claims import all_of, beats
 from glifbench.io import atomic_path
 from glifbench.tables import paper
+from glifbench.tasks import TASKS, task
 
 
 def summarise(values: pd.Series) -> dict[str, float]:
@@ -25,67 +31,54 @@ def fmt(stat: dict[str, float] | None, digits: int) -> str:
     return f"{stat['mean']:.{digits}f} ± {stat['sd']:.{digits}f} (n={stat['n']})"
 
 
-def _cell(final: pd.DataFrame, task: str, arch: str, unit: str, column: str, scale: float = 1.0) -> dict | None:
-    rows = final[(final.task == task) & (final.arch == arch) & (final.unit == unit)]
+def _cell(results: pd.DataFrame, name: str, arch: str, unit: str, column: str) -> dict | None:
+    rows = results[(results.task == name) & (results.arch == arch) & (results.unit == unit)]
     if rows.empty or column not in rows:
         return None
-    return summarise(rows[column] * scale)
+    return summarise(rows[column] * task(name).scale)
 
 
 def table1(final: pd.DataFrame, archs: Iterable[str]) -> pd.DataFrame:
-    """Validation MSE per architecture (SOT, real units) with the paper's value."""
+    """Validation MSE per architecture (SOT, real units, last epoch) with the paper's value."""
+    archs = list(archs)
+    stats = {arch: _cell(final, "sot", arch, "Real", "val_loss") for arch in archs}
+    sot = task("sot")
     rows = []
-    for arch in archs:
-        stat = _cell(final, "sot", arch, "Real", "val_loss")
+    for arch, stat in stats.items():
+        crnn = "CRNN" in arch
+        others = [a for a in archs if ("CRNN" in a) != crnn]
+        pairs = [(stat, stats[o]) if crnn else (stats[o], stat) for o in others]
         rows.append({
             "Network": arch, "Validation loss (ours)": fmt(stat, 4),
             "Validation loss (paper)": paper.TABLE1_VAL_LOSS.get(arch),
+            "Paper's claim": "beats every network without a CRNN layer" if crnn else "worse than every network with a CRNN layer",
+            "Holds here": all_of([beats(sot, a, b) for a, b in pairs]),
             "mean": stat and stat["mean"], "sd": stat and stat["sd"], "n": stat and stat["n"],
         })  # fmt: skip
-    frame = pd.DataFrame(rows)
-    has_crnn = frame.Network.str.contains("CRNN")
-    crnn, plain = frame[has_crnn]["mean"].dropna(), frame[~has_crnn]["mean"].dropna()
-    frame["Paper's claim"] = [
-        "beats every network without a CRNN layer" if c else "worse than every network with a CRNN layer"
-        for c in has_crnn
-    ]
-    holds = []
-    for mean, c in zip(frame["mean"], has_crnn, strict=True):
-        others = plain if c else crnn
-        holds.append(None if mean is None or pd.isna(mean) or others.empty else bool((mean < others).all() if c else (mean > others).all()))
-    frame["Holds here"] = [_yes_no(h) for h in holds]
-    return frame
+    return pd.DataFrame(rows)
 
 
-def _yes_no(value: bool | None) -> str:
-    return "n/a" if value is None else ("yes" if value else "no")
+TEMPORAL = [name for name, t in TASKS.items() if t.temporal]
+TASKS_IN_PAPER_ORDER = [(name, TASKS[name]) for name in paper.TABLE3_TASKS]  # the paper's column order
 
 
-TABLE3_TASKS = (("mnist", "MNIST", "val_accuracy", 100.0, 1), ("fsdd", "FSDD", "val_accuracy", 100.0, 1),
-                ("sot", "SOT (MSE)", "val_loss", 1.0, 4))  # fmt: skip
-
-
-def table3(final: pd.DataFrame, units: Iterable[str]) -> pd.DataFrame:
-    """MNIST / FSDD accuracy (%) and SOT MSE per unit type, with the paper's values and claims."""
+def table3(results: pd.DataFrame, units: Iterable[str]) -> pd.DataFrame:
+    """Per unit type: each task's reported metric (``test.json``) and the paper's claim for the row."""
     rows, stats = [], {}
     entries = [("Real (CNN-RNN)", "CNN-RNN", "Real")] + [(u, "CRNN", u) for u in units]
     for label, arch, unit in entries:
         row = {"Unit type": label}
-        for i, (task, name, column, scale, digits) in enumerate(TABLE3_TASKS):
-            stat = _cell(final, task, arch, unit, column, scale)
-            stats[(label, task)] = stat
-            row[f"{name} (ours)"] = fmt(stat, digits)
-            row[f"{name} (paper)"] = paper.TABLE3.get(label, (None, None, None))[i]
+        for i, (name, spec) in enumerate(TASKS_IN_PAPER_ORDER):
+            stat = _cell(results, name, arch, unit, spec.metric)
+            stats[(label, name)] = stat
+            row[f"{spec.label} (ours)"] = fmt(stat, spec.digits)
+            row[f"{spec.label} (paper)"] = paper.TABLE3.get(label, (None, None, None))[i]
         rows.append(row)
     frame = pd.DataFrame(rows)
     frame["Paper's claim"] = [_claim_text(r["Unit type"]) for r in rows]
-    frame["Holds here"] = [_yes_no(_claim_holds(r["Unit type"], stats)) for r in rows]
+    frame["Holds here"] = [_claim_holds(r["Unit type"], stats) for r in rows]
     return frame
 
-
-def _mean(stats, label, task):
-    stat = stats.get((label, task))
-    return None if stat is None else stat["mean"]
 
 
 def _claim_text(label: str) -> str:
@@ -96,23 +89,15 @@ def _claim_text(label: str) -> str:
     return "CRNN beats CNN-RNN on SOT"
 
 
-def _claim_holds(label: str, stats) -> bool | None:
-    """Evaluate the row's claim on mean values; None when a needed cell is missing."""
-    def better(a, b, task):  # a better than b?
-        x, y = _mean(stats, a, task), _mean(stats, b, task)
-        if x is None or y is None:
-            return None
-        return x > y if task != "sot" else x < y
-
+def _claim_holds(label: str, stats) -> str:
+    """The row's claim over the tasks and units present, with the seeds' standard errors."""
     if label in paper.INTEGRATORS:
-        pairs = [(label, other, task) for other in paper.NON_INTEGRATORS for task in ("fsdd", "sot")]
+        pairs = [(label, other, t) for other in paper.NON_INTEGRATORS for t in TEMPORAL]
     elif label in paper.NON_INTEGRATORS:
-        pairs = [(other, label, task) for other in paper.INTEGRATORS for task in ("fsdd", "sot")]
+        pairs = [(other, label, t) for other in paper.INTEGRATORS for t in TEMPORAL]
     else:
         pairs = [("Real", "Real (CNN-RNN)", "sot")]
-    results = [better(a, b, t) for a, b, t in pairs]
-    results = [r for r in results if r is not None]
-    return all(results) if results else None
+    return all_of([beats(task(t), stats.get((a, t)), stats.get((b, t))) for a, b, t in pairs])
 
 
 def write_table(frame: pd.DataFrame, stem: str | Path, title: str) -> list[Path]:

@@ -5,6 +5,7 @@ TABLE1_VAL_LOSS = {
     "CNN-CRNN": 0.018, "CRNN-CNN": 0.004,
 }  # fmt: skip
 
+TABLE3_TASKS = ("mnist", "fsdd", "sot")  # the columns of the paper's Table III
 # row -> (MNIST accuracy %, FSDD accuracy %, SOT MSE); "Real (CNN-RNN)" is the CNN-RNN baseline
 TABLE3 = {
     "Real (CNN-RNN)": (98.9, 90.4, 0.091),

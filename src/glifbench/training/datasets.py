@@ -17,6 +17,7 @@ import torch
 
 from glifbench.data.fetch import file_digest
 from glifbench.errors import CorruptFile, DataError
+from glifbench.tasks import task as task_of
 from glifbench.data.sot_store import dequantise, load_shard
 
 
@@ -106,13 +107,12 @@ def open_stream(task: str, data: dict[str, str], settings: dict, split: str):
     MNIST and FSDD hold three splits; SOT has a training and a validation set only, and its
     ``test`` is its validation set (the paper reports SOT validation loss).
     """
+    spec = task_of(task)
     mean, std = settings["input_mean"], settings["input_std"]
     limit = {"train": settings.get("max_train_trials"), "val": settings.get("max_val_trials")}.get(split)
-    if task == "sot":
+    if spec.data == "sot":
         return SOTStream(data["train" if split == "train" else "val"], mean, std, limit, settings.get("frames"))
-    if task in ("mnist", "fsdd"):
-        return ArrayStream(data["arrays"], split, mean, std, limit, time_major=task == "fsdd")
-    raise ValueError(f"unknown task {task!r}; valid: sot, mnist, fsdd")
+    return ArrayStream(data["arrays"], split, mean, std, limit, time_major=not spec.static)
 
 
 def open_streams(task: str, data: dict[str, str], settings: dict) -> tuple:

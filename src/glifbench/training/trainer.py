@@ -30,9 +30,10 @@ from torch import nn
 from glifbench.errors import TrainingError
 from glifbench.io import atomic_path, save_json
 from glifbench.layout import TEST_FILE
-from glifbench.models import build_network
 from glifbench.models.networks import Network
+from glifbench.models.saved import network_from_config
 from glifbench.settings import config_hash
+from glifbench.tasks import Task, task
 from glifbench.training.datasets import data_identity, open_stream, open_streams
 
 log = logging.getLogger("glifbench.train")
@@ -57,6 +58,11 @@ class JobSpec:
     def name(self) -> str:
         job = f"{self.task}-{self.arch}-{self.unit}-s{self.seed}"
         return job if self.variant is None else f"{self.variant}.{job}"
+
+    @property
+    def kind(self) -> Task:
+        """What the task is (loss, metric, output timing): :data:`glifbench.tasks.TASKS`."""
+        return task(self.task)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -87,22 +93,16 @@ def pick_device(name: str) -> torch.device:
 
 
 def build_model(spec: JobSpec) -> Network:
-    model = spec.config["model"]
-    readout = model["sot_readout"] if spec.task == "sot" else "dense"
-    return build_network(
-        spec.task, spec.arch, spec.unit,
-        channels=tuple(model["channels"]), hidden=model["hidden"], readout=readout,
-        softargmax_gain=model["softargmax_gain"], n_steps=model["mnist_steps"],
-        init_gain=model["init_gain"], unit_options=spec.config["units"],
-    )  # fmt: skip
+    return network_from_config(spec.task, spec.arch, spec.unit, spec.config)
 
 
 def build_optimizer(spec: JobSpec, model: Network) -> torch.optim.Optimizer:
-    """Adam; the SOT dense readout layer (if any) gets ``readout_lr``."""
+    """Adam; the readout's wide hidden layer (if any: 14,400 inputs on SOT, dense or the CNN-RNN's
+    GRU) gets ``readout_lr`` if set."""
     s = spec.settings
     wide = []
-    if spec.task == "sot" and s.get("readout_lr") is not None and len(model.readout) > 1:
-        wide = list(model.readout[1].parameters())
+    if s.get("readout_lr") is not None and model.hidden_readout is not None:
+        wide = list(model.hidden_readout.parameters())
     wide_ids = {id(p) for p in wide}
     rest = [p for p in model.parameters() if id(p) not in wide_ids]
     groups = [{"params": rest, "lr": s["lr"]}]
@@ -111,8 +111,8 @@ def build_optimizer(spec: JobSpec, model: Network) -> torch.optim.Optimizer:
     return torch.optim.Adam(groups)
 
 
-def _loss(task: str, out: torch.Tensor, target: torch.Tensor, from_frame: int) -> torch.Tensor:
-    if task == "sot":
+def _loss(task: Task, out: torch.Tensor, target: torch.Tensor, from_frame: int) -> torch.Tensor:
+    if task.loss == "mse":
         return nn.functional.mse_loss(out[from_frame:], target[from_frame:])
     return nn.functional.cross_entropy(out, target)
 
@@ -134,10 +134,10 @@ def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng) -> 
         for batch in stream.batches(s["batch_size"], rng):
             x, y = batch.inputs.to(device), batch.targets.to(device)
             out = model(x)
-            loss = _loss(spec.task, out, y, from_frame)
+            loss = _loss(spec.kind, out, y, from_frame)
             if not torch.isfinite(loss):
                 raise TrainingError(f"{spec.name}: loss is {loss.item()} ({'training' if training else 'validation'})")
-            n = y.shape[1] if spec.task == "sot" else y.shape[0]
+            n = y.shape[1] if spec.kind.every_step else y.shape[0]
             if training:
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -149,12 +149,12 @@ def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng) -> 
                     activity[name] = activity.get(name, 0) + act.double().cpu() * n
             total["loss"] += loss.item() * n
             total["n"] += n
-            if spec.task != "sot":
+            if spec.kind.metric == "accuracy":
                 total["correct"] += (out.argmax(dim=1) == y).sum().item()
     if total["n"] == 0:
         raise TrainingError(f"{spec.name}: no {'training' if training else 'validation'} trials")
     metrics = {"loss": total["loss"] / total["n"]}
-    if spec.task != "sot":
+    if spec.kind.metric == "accuracy":
         metrics["accuracy"] = total["correct"] / total["n"]
     if activity:
         metrics["activity_per_step"] = {k: (v / total["n"]).tolist() for k, v in activity.items()}
@@ -284,7 +284,7 @@ def write_outputs(spec: JobSpec, model: nn.Module, history: list[dict], activity
         # which would put the temporary name into the bytes
         torch.save({k: v.cpu() for k, v in model.state_dict().items()}, handle)
     if test is not None:
-        save_json(out / TEST_FILE, {"split": "val" if spec.task == "sot" else "test", "epoch": len(history), **test})
+        save_json(out / TEST_FILE, {"split": spec.kind.test_split, "epoch": len(history), **test})
     per_layer = {k: float(np.mean(v)) for k, v in activity.items()}
     save_json(out / "activity.json", {"mean_active_fraction": per_layer, "per_step": activity,
                                       "network_mean": float(np.mean(list(per_layer.values()))) if per_layer else None})  # fmt: skip

@@ -1,10 +1,14 @@
-"""Units of the paper: the GLIF family, the sign unit and tanh, behind one registry."""
+"""Units of the paper behind one interface: the GLIF family, the sign unit and tanh."""
 
-from glifbench.units.glif import GLIFParameters, GLIFState, glif_initial_state, glif_step
-from glifbench.units.registry import UNIT_OPTIONS, UNIT_TYPES, OutputState, Unit, UnitType, unit_type
+from glifbench.names import UNIT_TYPES, UnitType
+from glifbench.units.base import OutputState, Unit
+from glifbench.units.glif import GLIFParameters, GLIFState, GLIFUnit, glif_initial_state, glif_step
+from glifbench.units.registry import KINDS, UNIT_OPTIONS, make_unit, unit_type
+from glifbench.units.stateless import SignUnit, TanhUnit
 from glifbench.units.surrogates import METHODS, sign_ste, spike_fn
 
 __all__ = [
-    "GLIFParameters", "GLIFState", "METHODS", "OutputState", "UNIT_OPTIONS", "UNIT_TYPES", "Unit",
-    "UnitType", "glif_initial_state", "glif_step", "sign_ste", "spike_fn", "unit_type",
+    "GLIFParameters", "GLIFState", "GLIFUnit", "KINDS", "METHODS", "OutputState", "SignUnit", "TanhUnit",
+    "UNIT_OPTIONS", "UNIT_TYPES", "Unit", "UnitType", "glif_initial_state", "glif_step", "make_unit", "sign_ste",
+    "spike_fn", "unit_type",
 ]  # fmt: skip

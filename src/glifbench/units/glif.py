@@ -14,11 +14,12 @@ Parameters and state are NamedTuples; tensors are time-first ``[T, B, ...]`` at 
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 
-from glifbench.units.surrogates import spike_fn
+from glifbench.units.base import Unit
+from glifbench.units.surrogates import METHODS, spike_fn
 
 
 class GLIFParameters(NamedTuple):
@@ -66,3 +67,23 @@ def glif_step(
     if p.reset:
         v = v * (1 - (s.detach() if p.detach_reset else s))
     return s, GLIFState(s=s, v=v, u=u)
+
+
+class GLIFUnit(Unit):
+    """The GLIF kind: Table II's switches fixed per unit type, the open constants from config."""
+
+    kind, binary, stateful, calibratable = "glif", True, True, True
+    OPTIONS: ClassVar[tuple[str, ...]] = ("dt_tau_v", "dt_tau_u", "threshold", "surrogate", "slope", "detach_reset")
+
+    def __init__(self, name: str, description: str = "", **switches_and_options: Any) -> None:
+        super().__init__(name, description)
+        surrogate = switches_and_options.get("surrogate", "sigmoid")
+        if surrogate not in METHODS:
+            raise ValueError(f"unknown surrogate {surrogate!r}; valid: {', '.join(METHODS)}")
+        self.params = GLIFParameters(**switches_and_options)
+
+    def initial_state(self, like: torch.Tensor) -> GLIFState:
+        return glif_initial_state(like)
+
+    def forward(self, current: torch.Tensor, state: GLIFState) -> tuple[torch.Tensor, GLIFState]:
+        return glif_step(current, state, self.params)

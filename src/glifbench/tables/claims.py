@@ -48,7 +48,9 @@ def learns(task: Task, stat: Stat | None) -> str:
 
 
 def all_of(verdicts: list[str]) -> str:
-    """One verdict for several: any 'no' -> no; all 'yes' -> yes; else the first other verdict."""
+    """One verdict for several (missing ones left out): any 'no' -> no; all 'yes' -> yes; else the
+    first other verdict ('1 seed: not tested', 'not resolved')."""
+    verdicts = [v for v in verdicts if v != MISSING]
     if not verdicts:
         return MISSING
     if "no" in verdicts:

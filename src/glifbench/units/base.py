@@ -1,0 +1,53 @@
+"""The one interface every unit kind implements (Norse's cell style: explicit state passing).
+
+A unit is applied element-wise, one time step per call: ``out, state = unit(current, state)``
+with ``state = unit.initial_state(like)`` at the first step. Its kind says what layers and the
+initialisation need to know, so none of them compares names:
+
+* ``binary`` -- outputs are discrete (real-valued networks use ReLU in plain layers instead);
+* ``stateful`` -- the step depends on the previous state beyond the last output (needs the time
+  loop even without recurrent weights);
+* ``calibratable`` -- the data-driven activity calibration applies (``models.calibration``);
+* ``active(out)`` -- which outputs count as active for the activity statistics.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, NamedTuple
+
+import torch
+from torch import nn
+
+
+class OutputState(NamedTuple):
+    """State of a stateless unit: only its last output, which a recurrent layer feeds back."""
+
+    s: torch.Tensor
+
+
+class Unit(nn.Module):
+    """Base class of the unit kinds; subclasses set the class attributes and ``forward``."""
+
+    kind: ClassVar[str]
+    binary: ClassVar[bool]
+    stateful: ClassVar[bool]
+    calibratable: ClassVar[bool] = False
+    OPTIONS: ClassVar[tuple[str, ...]] = ()  # config ``units`` keys this kind uses
+
+    def __init__(self, name: str, description: str = "", **switches: Any) -> None:
+        super().__init__()
+        if switches:
+            raise ValueError(f"unit kind {self.kind!r} has no switches, got {sorted(switches)}")
+        self.name, self.description = name, description
+
+    def initial_state(self, like: torch.Tensor) -> NamedTuple:
+        return OutputState(torch.zeros_like(like))
+
+    def forward(self, current: torch.Tensor, state: NamedTuple) -> tuple[torch.Tensor, NamedTuple]:
+        raise NotImplementedError
+
+    def active(self, out: torch.Tensor) -> torch.Tensor:
+        return out > 0
+
+    def extra_repr(self) -> str:
+        return f"{self.name}: {self.description}"
