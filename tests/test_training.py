@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import job_config
 
 from glifbench.data.backgrounds import builtin_image
 from glifbench.data.sot_store import shard_seed, write_index, write_shard
@@ -21,14 +22,11 @@ from glifbench.errors import DataError, TrainingError
 from glifbench.layout import job_grid
 from glifbench.training.trainer import JobSpec, train
 
-MODEL = {"channels": [4, 8], "hidden": 16, "sot_readout": "softargmax", "softargmax_gain": 10.0,
-         "mnist_steps": 4, "init_gain": 4.0, "calibrate_activity": 0.15}  # fmt: skip
+MODEL = {"channels": [4, 8], "hidden": 16, "sot_readout": "softargmax", "mnist_steps": 4}
 
 
 def config(epochs=2, **training):
-    settings = {"epochs": epochs, "batch_size": 8, "lr": 0.002, "clip_norm": 1.0, "input_mean": 0.0,
-                "input_std": 1.0, "device": "cpu", "threads": 1, **training}  # fmt: skip
-    return {"training": settings, "model": MODEL, "units": {}}
+    return job_config("fsdd", {"epochs": epochs, "batch_size": 8, "lr": 0.002, **training}, MODEL)
 
 
 @pytest.fixture(scope="module")

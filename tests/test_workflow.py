@@ -178,3 +178,23 @@ def test_changed_sot_data_retrains(tmp_path):
     assert (run / "metrics.csv").read_bytes() != before["metrics.csv"]
     saved = json.loads((run / "config.json").read_text())
     assert saved["data_sha256"] != json.loads(before["config.json"])["data_sha256"]
+
+
+def test_one_source_for_every_default():
+    """Dataclass defaults equal the schema's; config.yaml sets nothing the schema already says;
+    docs/config.md is the schema's reference as generated."""
+    import dataclasses
+
+    import yaml
+    from helpers import config_defaults, schema
+
+    from glifbench.data.sot import SOTParams
+    from glifbench.settings import schema_markdown
+    from glifbench.units import GLIFParameters, GLIFUnit
+
+    defaults = config_defaults()
+    glif = GLIFParameters()
+    assert {k: getattr(glif, k) for k in GLIFUnit.OPTIONS} == defaults["units"]
+    assert dataclasses.asdict(SOTParams()) == defaults["sot"]["stimulus"]
+    assert yaml.safe_load(MAIN_CONFIG.read_text()) == {}
+    assert (REPO / "docs/config.md").read_text() == schema_markdown(schema())

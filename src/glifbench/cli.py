@@ -90,16 +90,15 @@ def backgrounds_command(args: argparse.Namespace) -> None:
     from glifbench.data import backgrounds
 
     if args.source == "builtin":
-        names = args.params.get("builtin_backgrounds", {})
-        backgrounds.build_builtin(args.train_out, args.val_out, names.get("train", []), names.get("val", []))
+        names = args.params["builtin_backgrounds"]
+        backgrounds.build_builtin(args.train_out, args.val_out, names["train"], names["val"])
     else:
         if args.zip is None:
             raise DataError("--zip is required for source dior")
-        dior = args.params.get("dior", {})
+        dior = args.params["dior"]
         backgrounds.build_dior(
-            args.zip, args.train_out, args.val_out, dior.get("val_fraction", 0.2),
-            dior.get("split_seed", 0), dior.get("n_images"),
-        )  # fmt: skip
+            args.zip, args.train_out, args.val_out, dior["val_fraction"], dior["split_seed"], dior["n_images"]
+        )
     log.info("wrote %s and %s", args.train_out, args.val_out)
 
 
@@ -291,6 +290,24 @@ def study_command(args: argparse.Namespace) -> None:
     study_report(args.runs, args.out, args.study, args.meta)
 
 
+def _config_docs_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--schema", type=Path, default=Path("workflow/schemas/config.schema.yaml"))
+    p.add_argument("--out", type=Path, default=Path("docs/config.md"))
+
+
+@command("config-docs", _config_docs_args)
+def config_docs_command(args: argparse.Namespace) -> None:
+    """Write the configuration reference (docs/config.md) from the schema."""
+    import yaml
+
+    from glifbench.io import atomic_path
+    from glifbench.settings import schema_markdown
+
+    with atomic_path(args.out) as tmp:
+        tmp.write_text(schema_markdown(yaml.safe_load(args.schema.read_text())))
+    log.info("wrote %s", args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glifbench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -314,6 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except (DataError, TrainingError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyError as err:  # settings arrive complete from the workflow; the schema holds every default
+        print(f"error: missing setting {err} (pass the complete config section, as the workflow's rules do; "
+              "defaults: workflow/schemas/config.schema.yaml, docs/config.md)", file=sys.stderr)  # fmt: skip
         return 1
     return 0
 

@@ -26,11 +26,11 @@ def job_grid(grid: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     Table I: SOT x ``table1`` architectures with real units. Table III: ``table3_tasks`` x CRNN x
     ``table3_units`` plus the real CNN-RNN baseline per task. Fig. 5: BCNN, BCRNN, SCRNN on SOT.
     """
-    jobs = [("sot", arch, "Real") for arch in grid.get("table1", [])]
-    for task in grid.get("table3_tasks", []):
-        jobs += [(task, "CRNN", unit) for unit in grid.get("table3_units", [])]
+    jobs = [("sot", arch, "Real") for arch in grid["table1"]]
+    for task in grid["table3_tasks"]:
+        jobs += [(task, "CRNN", unit) for unit in grid["table3_units"]]
         jobs.append((task, "CNN-RNN", "Real"))
-    if grid.get("fig5"):
+    if grid["fig5"]:
         jobs += [tuple(job) for _, *job in FIG5]
     return list(dict.fromkeys(jobs))
 

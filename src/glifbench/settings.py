@@ -56,6 +56,23 @@ def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str,
     return schema
 
 
+def schema_defaults(schema: Mapping[str, Any], node: Mapping[str, Any] | None = None) -> Any:
+    """The value the schema's defaults give a (sub-)schema ``node`` (the whole config by default):
+    objects are filled property by property, as ``snakemake.utils.validate(set_default=True)`` does."""
+    node = _resolve(schema if node is None else node, schema)
+    if node.get("type") == "object" and "properties" in node:
+        base = dict(node.get("default", {}))
+        for key, sub in node["properties"].items():
+            value = schema_defaults(schema, sub)
+            if value is not _NONE:
+                base.setdefault(key, value)
+        return base
+    return copy.deepcopy(node["default"]) if "default" in node else _NONE
+
+
+_NONE = object()  # "no default" (None is a legitimate default)
+
+
 def _coerce_scalar(value: str, types: list[str]) -> Any:
     text = value.strip()
     if "null" in types and text.lower() in ("null", "none", "~"):
@@ -98,3 +115,30 @@ def coerce_to_schema(value: Any, schema: Mapping[str, Any], root: Mapping[str, A
     if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
         return [coerce_to_schema(v, schema["items"], root) for v in value]
     return value
+
+
+def schema_markdown(schema: Mapping[str, Any]) -> str:
+    """``docs/config.md``: every key of the config with its type, default and description."""
+    lines = ["# Configuration reference", "",
+             "Generated from `workflow/schemas/config.schema.yaml` by `python -m glifbench config-docs` "
+             "(a test keeps it in step). Presets (`scale`) in `workflow/presets/` override some defaults; "
+             "`config.yaml` and `--config` override both.", "",
+             "| key | type | default | description |", "|---|---|---|---|"]  # fmt: skip
+
+    def walk(node: Mapping[str, Any], prefix: str) -> None:
+        node = _resolve(node, schema)
+        for key, sub in node.get("properties", {}).items():
+            sub = _resolve(sub, schema)
+            path = f"{prefix}.{key}" if prefix else key
+            kind = sub.get("type", "")
+            kind = " or ".join(kind) if isinstance(kind, list) else kind
+            if "enum" in sub:
+                kind += ": " + ", ".join(map(str, sub["enum"]))
+            default = json.dumps(sub["default"]) if "default" in sub and sub.get("properties") is None else ""
+            text = " ".join(str(sub.get("description", "")).split()).replace("|", "\\|")
+            lines.append(f"| `{path}` | {kind} | {f'`{default}`' if default else ''} | {text} |")
+            if sub.get("properties") and path not in ("study.common",):
+                walk(sub, path)
+
+    walk(schema, "")
+    return "\n".join(lines) + "\n"

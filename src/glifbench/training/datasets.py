@@ -109,9 +109,9 @@ def open_stream(task: str, data: dict[str, str], settings: dict, split: str):
     """
     spec = task_of(task)
     mean, std = settings["input_mean"], settings["input_std"]
-    limit = {"train": settings.get("max_train_trials"), "val": settings.get("max_val_trials")}.get(split)
+    limit = {"train": settings["max_train_trials"], "val": settings["max_val_trials"]}.get(split)
     if spec.data == "sot":
-        return SOTStream(data["train" if split == "train" else "val"], mean, std, limit, settings.get("frames"))
+        return SOTStream(data["train" if split == "train" else "val"], mean, std, limit, settings["frames"])
     return ArrayStream(data["arrays"], split, mean, std, limit, time_major=not spec.static)
 
 

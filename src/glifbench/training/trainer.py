@@ -78,7 +78,7 @@ class JobSpec:
         """Hash of what determines the result -- the job, its settings and the content of its
         data -- except paths and the number of epochs: a checkpoint must match it, and a job
         given more epochs continues its checkpoint."""
-        training = {k: v for k, v in self.config.get("training", {}).items() if k != "epochs"}
+        training = {k: v for k, v in self.config["training"].items() if k != "epochs"}
         config = {**self.config, "training": training}
         return config_hash({"job": [self.task, self.arch, self.unit, self.seed], "config": config,
                             "data": self.data_identity})  # fmt: skip
@@ -101,7 +101,7 @@ def build_optimizer(spec: JobSpec, model: Network) -> torch.optim.Optimizer:
     GRU) gets ``readout_lr`` if set."""
     s = spec.settings
     wide = []
-    if s.get("readout_lr") is not None and model.hidden_readout is not None:
+    if s["readout_lr"] is not None and model.hidden_readout is not None:
         wide = list(model.hidden_readout.parameters())
     wide_ids = {id(p) for p in wide}
     rest = [p for p in model.parameters() if id(p) not in wide_ids]
@@ -127,7 +127,7 @@ def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng) -> 
     training = optimizer is not None
     model.train(training)
     model.record_activity(not training)
-    from_frame = s.get("loss_from_frame", 0) if training else 0
+    from_frame = s["loss_from_frame"] if training else 0
     total = {"loss": 0.0, "correct": 0.0, "n": 0}
     activity: dict[str, torch.Tensor] = {}
     with torch.set_grad_enabled(training):
@@ -141,7 +141,7 @@ def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng) -> 
             if training:
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                if s.get("clip_norm"):
+                if s["clip_norm"] is not None:
                     nn.utils.clip_grad_norm_(model.parameters(), s["clip_norm"])
                 optimizer.step()
             else:
@@ -212,8 +212,8 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
     ``on_epoch(history, run_id)`` is called after every checkpoint (MLflow logging).
     """
     s = spec.settings
-    device = pick_device(s.get("device", "auto"))
-    torch.set_num_threads(s.get("threads", 1))
+    device = pick_device(s["device"])
+    torch.set_num_threads(s["threads"])
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.manual_seed(spec.seed)
     model = build_model(spec).to(device)
@@ -228,7 +228,7 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
         history, activity = state["history"], state.get("activity", {})
         run_id = run_id or state.get("run_id")
         log.info("%s: resuming after epoch %d from %s", spec.name, len(history), spec.checkpoint)
-    elif spec.config["model"].get("calibrate_activity"):
+    elif spec.config["model"]["calibrate_activity"] is not None:
         calibrate(spec, model, train_stream, device)
     if on_epoch is not None and history:
         on_epoch(history, run_id)
