@@ -161,3 +161,26 @@ def test_bad_names_list_valid_ones():
         make_unit("LIF", tau=3)
     with pytest.raises(ValueError, match="unknown surrogate 'relu'.*sigmoid.*super"):
         make_unit("LIF", surrogate="relu")
+
+
+def test_multibit_unit_with_one_bit_is_bli():
+    torch.manual_seed(4)
+    currents = 2 * torch.rand(60, 4, 7)
+    bli, bli_states = _drive(make_unit("BLI"), currents)
+    one_bit, states = _drive(make_unit("MBLI", bits=1), currents)
+    assert torch.equal(bli, one_bit)
+    torch.testing.assert_close(torch.stack([s.v for s in states]), torch.stack([s.v for s in bli_states]))
+
+
+def test_multibit_levels_and_surrogate():
+    unit = make_unit("MBLI", bits=2, dt_tau_v=1.0)  # dt/tau_v = 1: v_t = I_t, the staircase itself
+    assert unit.stateful and unit.calibratable and unit.binary and unit.kind == "multibit"
+    v = torch.tensor([0.5, 1.0, 1.34, 1.67, 3.0])
+    out, _ = unit(v, unit.initial_state(v))
+    torch.testing.assert_close(out, torch.tensor([0.0, 1 / 3, 2 / 3, 1.0, 1.0]))
+    x = torch.linspace(0, 3, 301, dtype=torch.float64)
+    ours = _surrogate_grad(lambda c: unit(c, unit.initial_state(c))[0], x)
+    smooth = _surrogate_grad(lambda c: sum(torch.sigmoid(5.0 * (c - 1 - k / 3)) for k in range(3)) / 3, x)
+    torch.testing.assert_close(ours, smooth)
+    with pytest.raises(ValueError, match="unknown surrogate"):
+        make_unit("MBLI", surrogate="relu")

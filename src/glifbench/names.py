@@ -41,5 +41,7 @@ UNIT_TYPES: dict[str, UnitType] = {
     "BI": _glif(0.0, 0.0, False, True, "binary activation integrate"),
     "HBA": _glif(0.0, 1.0, False, False, "hyperpolarizing binary activation"),
     "BA": UnitType("sign", description="binary activation sign(x), eq. 1, STE eq. 2"),
+    # beyond the paper: a multi-bit output leaky integrator (shared/seeds/003), BLI's counterpart
+    "MBLI": UnitType("multibit", {"g_leak": 1.0}, "multi-bit leaky integrate (2**bits - 1 output levels)"),
 }
 UNITS = tuple(UNIT_TYPES)

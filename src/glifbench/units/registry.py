@@ -11,6 +11,7 @@
 | BI   | glif   | {0,1}   |  0  |  0  |  no   |    yes     |
 | HBA  | glif   | {0,1}   |  0  |  1  |  no   |    no      |
 | BA   | sign   | {-1,1}  |  -  |  -  |  no   |    no (eq. 1, STE eq. 2, stateless) |
+| MBLI | multibit | {0, 1/L, ..., 1} | 1 | - | no | yes (not in the paper: multi-bit BLI) |
 
 A new kind is a :class:`~glifbench.units.base.Unit` subclass added to :data:`KINDS`.
 """
@@ -22,9 +23,10 @@ from typing import Any
 from glifbench.names import UNIT_TYPES, UnitType
 from glifbench.units.base import Unit
 from glifbench.units.glif import GLIFUnit
+from glifbench.units.multibit import MultiBitUnit
 from glifbench.units.stateless import SignUnit, TanhUnit
 
-KINDS: dict[str, type[Unit]] = {cls.kind: cls for cls in (TanhUnit, GLIFUnit, SignUnit)}
+KINDS: dict[str, type[Unit]] = {cls.kind: cls for cls in (TanhUnit, GLIFUnit, SignUnit, MultiBitUnit)}
 UNIT_OPTIONS = tuple(dict.fromkeys(option for cls in KINDS.values() for option in cls.OPTIONS))
 
 
