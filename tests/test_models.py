@@ -168,3 +168,23 @@ def test_calibration_leaves_real_and_sign_networks_alone():
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
     with pytest.raises(ValueError, match="target activity"):
         calibrate_activity(net, torch.rand(5, 2, 30, 30), 1.5)
+
+
+def test_leaky_integrator_readout():
+    from glifbench.models.layers import TimeLinear
+
+    torch.manual_seed(7)
+    x = torch.randn(9, 3, 5)
+    plain, leaky = TimeLinear(5, 2), TimeLinear(5, 2, dt_tau=0.25)
+    leaky.load_state_dict(plain.state_dict())
+    z = plain(x)
+    torch.testing.assert_close(z, torch.nn.functional.linear(x, plain.linear.weight, plain.linear.bias))
+    y, expected = torch.zeros(3, 2), []
+    for z_t in z:
+        y = 0.75 * y + 0.25 * z_t
+        expected.append(y)
+    torch.testing.assert_close(leaky(x), torch.stack(expected))
+    net = build_network("fsdd", "CRNN", "LIF", readout_dt_tau=0.1)
+    assert net.readout.out.dt_tau == 0.1 and net(INPUTS["fsdd"]()).shape == (2, 10)
+    with pytest.raises(ValueError, match="readout dt/tau"):
+        TimeLinear(5, 2, dt_tau=0.0)

@@ -152,14 +152,32 @@ class Flatten(nn.Module):
 
 
 class TimeLinear(nn.Module):
-    """A linear map applied to every time step."""
+    """The output layer: ``z_t = W x_t + b`` at every step, read through a leaky integrator.
 
-    def __init__(self, in_features: int, out_features: int):
+    ``y_t = y_{t-1} + k (z_t - y_{t-1})``, ``y_{-1} = 0``, with ``k = dt/tau`` (``dt_tau``): Norse's
+    leaky-integrator readout (``LICell``) without synaptic current. ``k = 1`` is the plain linear
+    readout ``y_t = z_t`` (computed as such).
+    """
+
+    def __init__(self, in_features: int, out_features: int, dt_tau: float = 1.0):
         super().__init__()
+        if not 0 < dt_tau <= 1:
+            raise ValueError(f"readout dt/tau must be in (0, 1], got {dt_tau}")
         self.linear = nn.Linear(in_features, out_features)
+        self.dt_tau = dt_tau
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _over_time(self.linear, x)
+        z = _over_time(self.linear, x)
+        if self.dt_tau == 1.0:
+            return z
+        y, out = torch.zeros_like(z[0]), []
+        for z_t in z.unbind(0):
+            y = y + self.dt_tau * (z_t - y)
+            out.append(y)
+        return torch.stack(out)
+
+    def extra_repr(self) -> str:
+        return f"dt_tau={self.dt_tau}"
 
 
 class GRUReadout(nn.Module):

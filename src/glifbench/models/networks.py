@@ -108,6 +108,7 @@ def build_network(
     softargmax_gain: float = 10.0,
     n_steps: int = 20,
     init_gain: float = 1.0,
+    readout_dt_tau: float = 1.0,
     unit_options: dict[str, Any] | None = None,
 ) -> Network:
     """Build the network ``arch`` with units ``unit`` for ``task`` (names checked, listed on error).
@@ -115,7 +116,8 @@ def build_network(
     ``init_gain`` multiplies PyTorch's default initial weights of every layer that feeds a
     binary unit (keeps spiking layers active, docs/models.md). ``readout`` ``softargmax`` (SOT
     only) replaces the dense readout by :class:`~glifbench.models.layers.SoftArgmax`; the
-    CNN-RNN keeps its GRU readout.
+    CNN-RNN keeps its GRU readout. ``readout_dt_tau`` < 1 makes the output layer a leaky integrator
+    (:class:`~glifbench.models.layers.TimeLinear`).
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
@@ -144,12 +146,13 @@ def build_network(
         in_ch = out_ch
     features = in_ch * int(torch.tensor(spec.size).prod())
     if arch == "CNN-RNN":  # its GRU readout is what the architecture is about: kept for any readout
-        head = {"flatten": Flatten(), "hidden": GRUReadout(features, hidden), "out": TimeLinear(hidden, spec.outputs)}
+        head = {"flatten": Flatten(), "hidden": GRUReadout(features, hidden),
+                "out": TimeLinear(hidden, spec.outputs, readout_dt_tau)}  # fmt: skip
     elif readout == "softargmax":
         head = {"softargmax": SoftArgmax(in_ch, softargmax_gain)}
     else:
         head = {"flatten": Flatten(), "hidden": DenseUnit(features, hidden, new_unit()),
-                "out": TimeLinear(hidden, spec.outputs)}  # fmt: skip
+                "out": TimeLinear(hidden, spec.outputs, readout_dt_tau)}  # fmt: skip
     network = Network(task, nn.Sequential(*body), nn.Sequential(OrderedDict(head)), n_steps)
     if new_unit().binary and init_gain != 1.0:
         with torch.no_grad():
