@@ -190,11 +190,13 @@ def test_one_source_for_every_default():
 
     from glifbench.data.sot import SOTParams
     from glifbench.settings import schema_markdown
-    from glifbench.units import GLIFParameters, GLIFUnit
+    from glifbench.units import UNIT_OPTIONS, GLIFParameters, GLIFUnit
+    from glifbench.units.multibit import MultiBitParameters, MultiBitUnit
 
     defaults = config_defaults()
-    glif = GLIFParameters()
-    assert {k: getattr(glif, k) for k in GLIFUnit.OPTIONS} == defaults["units"]
+    assert set(UNIT_OPTIONS) == set(defaults["units"])
+    for params, kind in ((GLIFParameters(), GLIFUnit), (MultiBitParameters(), MultiBitUnit)):
+        assert {k: getattr(params, k) for k in kind.OPTIONS} == {k: defaults["units"][k] for k in kind.OPTIONS}
     assert dataclasses.asdict(SOTParams()) == defaults["sot"]["stimulus"]
     assert yaml.safe_load(MAIN_CONFIG.read_text()) == {}
     assert (REPO / "docs/config.md").read_text() == schema_markdown(schema())
