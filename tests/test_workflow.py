@@ -200,3 +200,35 @@ def test_one_source_for_every_default():
     assert dataclasses.asdict(SOTParams()) == defaults["sot"]["stimulus"]
     assert yaml.safe_load(MAIN_CONFIG.read_text()) == {}
     assert (REPO / "docs/config.md").read_text() == schema_markdown(schema())
+
+
+def test_names_in_the_schema_are_the_registries():
+    from helpers import schema
+
+    from glifbench.names import TASKS, UNITS
+
+    assert schema()["definitions"]["unit"]["enum"] == list(UNITS)
+    assert schema()["definitions"]["task"]["enum"] == list(TASKS)
+
+
+def test_dependencies_flow_one_way():
+    """rules -> commands -> training / analysis -> models -> units; data, tracking, tables apart."""
+    import ast
+
+    forbidden = {
+        "analysis": {"training", "tracking"}, "tables": {"training", "analysis", "models"},
+        "figures": {"training", "analysis"}, "models": {"training", "analysis", "tables", "data", "tracking"},
+        "units": {"models", "training", "analysis", "tables", "data", "tracking"},
+        "data": {"training", "analysis", "models", "units", "tables", "tracking"}, "tracking": {"training", "analysis"},
+    }  # fmt: skip
+    package = REPO / "src" / "glifbench"
+    for path in package.rglob("*.py"):
+        room = path.relative_to(package).parts[0] if len(path.relative_to(package).parts) > 1 else None
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])  # fmt: skip
+            for name in names:
+                assert not name.startswith("snakemake"), f"{path} imports snakemake"
+                parts = name.split(".")
+                if room and parts[0] == "glifbench" and len(parts) > 1:
+                    assert parts[1] not in forbidden.get(room, set()), f"{path} imports {name}"
