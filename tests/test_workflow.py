@@ -232,3 +232,33 @@ def test_dependencies_flow_one_way():
                 parts = name.split(".")
                 if room and parts[0] == "glifbench" and len(parts) > 1:
                     assert parts[1] not in forbidden.get(room, set()), f"{path} imports {name}"
+
+
+@pytest.mark.slow
+def test_one_command_recovers_from_a_killed_snakemake(tmp_path):
+    import os
+    import signal
+    import time
+
+    config = ("grid={table1: [], table3_tasks: [fsdd], table3_units: [BLI], fig5: false}",
+              "training={fsdd: {epochs: 6, batch_size: 4}}")  # fmt: skip
+    base = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--configfile", str(MAIN_CONFIG)]
+    crash = subprocess.Popen([*base, "--cores", "1", "training", "--config", *config], cwd=tmp_path,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    checkpoint = tmp_path / "results/checkpoints/fsdd/CRNN/BLI/seed0.pt"
+    deadline = time.time() + 300
+    while not checkpoint.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    os.killpg(crash.pid, signal.SIGKILL)  # a power cut: snakemake and its jobs die at once
+    crash.wait(30)
+    assert checkpoint.exists() and (tmp_path / ".snakemake/locks").exists()
+    # README, "Recover a crashed run": one command line
+    recover = subprocess.run(
+        f"{' '.join(base)} --unlock && {' '.join(base)} --profile {REPO / 'profiles/local'} training "
+        f"--config '{config[0]}' '{config[1]}'",
+        shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert recover.returncode == 0, recover.stdout + recover.stderr
+    log = (tmp_path / "results/logs/train/fsdd/CRNN/BLI/seed0.log").read_text()
+    assert "resuming after epoch" in log
+    assert len((tmp_path / "results/runs/fsdd/CRNN/BLI/seed0/metrics.csv").read_text().splitlines()) == 7
