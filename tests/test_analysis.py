@@ -36,6 +36,13 @@ def test_planted_autapse_difference_is_detected_and_equal_sets_are_not():
     assert result.loc["autapses", "positive_LIF"] == 1.0 and result.loc["autapses", "positive_BLI"] == 0.0
     assert not result.loc["feedforward", "significant"] and not result.loc["recurrent", "significant"]
     assert result.loc["autapses", "n_LIF"] == 40 and result.loc["recurrent", "n_LIF"] == 5 * (8 * 8 * 9 - 8)
+    from glifbench.analysis.summary import reading
+
+    rows = compare(lif, bli, ("LIF", "BLI")).to_dict("records")
+    assert reading(rows[2]).startswith("the paper's sign split (LIF autapses all positive, BLI all negative) holds")
+    assert "not significantly different, as in the paper" in reading(rows[0])
+    swapped = compare(bli, lif, ("LIF", "BLI")).to_dict("records")
+    assert "does not hold: 0% of LIF and 100% of BLI" in reading(swapped[2])
 
 
 def test_recurrent_set_excludes_autapses():

@@ -50,6 +50,20 @@ def make_tables(runs_root: Path, out: Path, figures: Path, grid: dict, seeds: Se
                     f"Fig. 5: binary-activation networks on SOT\n{caption(meta, chr(10))}")  # fmt: skip
 
 
+def reading(row: dict[str, Any]) -> str:
+    """One plain sentence on whether a Wilcoxon row agrees with the paper (IV-C)."""
+    p, n = f"p = {row['p_value']:.2g}", f"n = {row['n_LIF']} / {row['n_BLI']}"
+    if row["set"] != "autapses":
+        same = "not significantly different, as in the paper" if not row["significant"] else "significantly different, unlike the paper"
+        return f"LIF and BLI {row['set']} weights {same} ({p}, {n})"
+    lif, bli = row["positive_LIF"], row["positive_BLI"]
+    split = "holds" if lif == 1.0 and bli == 0.0 else "does not hold"
+    return (f"the paper's sign split (LIF autapses all positive, BLI all negative) {split}: "
+            f"{lif:.0%} of LIF and {bli:.0%} of BLI autapses are positive, medians {row['median_LIF']:.3g} "
+            f"and {row['median_BLI']:.3g}, {'a significant' if row['significant'] else 'no significant'} "
+            f"difference ({p}, {n})")  # fmt: skip
+
+
 def _paper_amplitude(task: str, unit: str) -> float | None:
     """The paper's MNIST value (IV-B): HBA/BA 0.04, BLI 0.78; nothing else was reported."""
     if task != "mnist":
@@ -95,6 +109,7 @@ def weight_report(runs_root: Path, out: Path, figures: Path, tasks: Sequence[str
             "feedforward": "not significantly different", "recurrent": "not significantly different",
             "autapses": "significantly different: LIF all positive, BLI all negative",
         })  # fmt: skip
+        autapses["here"] = [reading(row) for row in autapses.to_dict("records")]
         write_table(autapses, out / "autapses", f"Wilcoxon rank-sum tests, LIF vs BLI weights -- {note}")
         lif_bli = {u: layers[("sot" if "sot" in tasks else tasks[0], u)][-1] for u in ("LIF", "BLI")}
         plot_kernels(lif_bli, figures / "fig7_kernels.png", f"Fig. 7: learned kernels, LIF vs BLI\n{caption(meta, chr(10))}")
