@@ -200,9 +200,7 @@ rule download_mnist:
 
 rule mnist:
     input:
-        lambda w: expand(
-            "results/downloads/mnist/{idxfile}", idxfile=mnist_files()
-        ),
+        lambda w: expand("results/downloads/mnist/{idxfile}", idxfile=mnist_files()),
     output:
         "results/data/mnist/mnist.npz",
     log:

@@ -49,10 +49,11 @@ rule study_summary:
         mem_mb=2000,
         runtime=30,
     params:
+        runs=STUDY_RUNS,
         study=as_json(config["study"]),
         meta=ANALYSIS_META,
     shell:
-        "python -m glifbench study --runs {STUDY_RUNS} --out results/study "
+        "python -m glifbench study --runs {params.runs} --out results/study "
         "--study {params.study:q} --meta {params.meta:q} > {log} 2>&1"
 
 
