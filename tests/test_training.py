@@ -146,7 +146,7 @@ def test_fewer_epochs_never_return_the_longer_run(tmp_path, fsdd_file, caplog):
     data = {"arrays": str(fsdd_file)}
     train(spec(tmp_path / "long", "fsdd", data, epochs=3))
     short = train(spec(tmp_path / "long", "fsdd", data, epochs=1))
-    fresh = train(spec(tmp_path / "fresh", "fsdd", data, epochs=1))
+    train(spec(tmp_path / "fresh", "fsdd", data, epochs=1))
     assert "has 3 epochs, 1 asked; starting afresh" in caplog.text
     assert len(short["history"]) == 1 and _files(tmp_path / "long/run") == _files(tmp_path / "fresh/run")
 
