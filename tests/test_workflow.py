@@ -262,3 +262,18 @@ def test_one_command_recovers_from_a_killed_snakemake(tmp_path):
     log = (tmp_path / "results/logs/train/fsdd/CRNN/BLI/seed0.log").read_text()
     assert "resuming after epoch" in log
     assert len((tmp_path / "results/runs/fsdd/CRNN/BLI/seed0/metrics.csv").read_text().splitlines()) == 7
+
+
+@pytest.mark.slow
+def test_a_corrupt_shard_is_removed_and_rebuilt(tmp_path):
+    target = "results/data/sot/train.json"
+    assert snakemake("--cores", "2", target, cwd=tmp_path, tiny=True).returncode == 0
+    shard = tmp_path / "results/data/sot/train/shard00001.npz"
+    good = shard.read_bytes()
+    shard.write_bytes(good[: len(good) // 2])  # damaged on disk: newer than the index, so it is re-read
+    broken = snakemake("--cores", "2", target, cwd=tmp_path, tiny=True)
+    assert broken.returncode != 0 and not shard.exists()
+    assert "removed" in (tmp_path / "results/logs/sot_index_train.log").read_text()
+    healed = snakemake("--cores", "2", target, cwd=tmp_path, tiny=True)
+    assert healed.returncode == 0, healed.stdout + healed.stderr
+    assert shard.read_bytes() == good  # rebuilt, byte for byte (seeded)
