@@ -16,9 +16,9 @@ import numpy as np
 import torch
 
 from glifbench.data.fetch import file_digest
+from glifbench.data.sot_store import dequantise, load_shard
 from glifbench.errors import CorruptFile, DataError
 from glifbench.tasks import task as task_of
-from glifbench.data.sot_store import dequantise, load_shard
 
 
 @dataclass(frozen=True)

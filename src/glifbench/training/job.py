@@ -8,9 +8,9 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from glifbench.layout import RUN_FILES, TEST_FILE
 from glifbench.settings import config_hash
 from glifbench.training.lock import job_lock
-from glifbench.layout import RUN_FILES, TEST_FILE
 from glifbench.training.trainer import JobSpec, checkpoint_run_id, train
 
 log = logging.getLogger("glifbench.train")

@@ -60,7 +60,7 @@ class JobSpec:
         return job if self.variant is None else f"{self.variant}.{job}"
 
     @property
-    def kind(self) -> Task:
+    def descriptor(self) -> Task:
         """What the task is (loss, metric, output timing): :data:`glifbench.tasks.TASKS`."""
         return task(self.task)
 
@@ -134,10 +134,10 @@ def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng) -> 
         for batch in stream.batches(s["batch_size"], rng):
             x, y = batch.inputs.to(device), batch.targets.to(device)
             out = model(x)
-            loss = _loss(spec.kind, out, y, from_frame)
+            loss = _loss(spec.descriptor, out, y, from_frame)
             if not torch.isfinite(loss):
                 raise TrainingError(f"{spec.name}: loss is {loss.item()} ({'training' if training else 'validation'})")
-            n = y.shape[1] if spec.kind.every_step else y.shape[0]
+            n = y.shape[1] if spec.descriptor.every_step else y.shape[0]
             if training:
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -149,12 +149,12 @@ def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng) -> 
                     activity[name] = activity.get(name, 0) + act.double().cpu() * n
             total["loss"] += loss.item() * n
             total["n"] += n
-            if spec.kind.metric == "accuracy":
+            if spec.descriptor.metric == "accuracy":
                 total["correct"] += (out.argmax(dim=1) == y).sum().item()
     if total["n"] == 0:
         raise TrainingError(f"{spec.name}: no {'training' if training else 'validation'} trials")
     metrics = {"loss": total["loss"] / total["n"]}
-    if spec.kind.metric == "accuracy":
+    if spec.descriptor.metric == "accuracy":
         metrics["accuracy"] = total["correct"] / total["n"]
     if activity:
         metrics["activity_per_step"] = {k: (v / total["n"]).tolist() for k, v in activity.items()}
@@ -284,7 +284,7 @@ def write_outputs(spec: JobSpec, model: nn.Module, history: list[dict], activity
         # which would put the temporary name into the bytes
         torch.save({k: v.cpu() for k, v in model.state_dict().items()}, handle)
     if test is not None:
-        save_json(out / TEST_FILE, {"split": spec.kind.test_split, "epoch": len(history), **test})
+        save_json(out / TEST_FILE, {"split": spec.descriptor.test_split, "epoch": len(history), **test})
     per_layer = {k: float(np.mean(v)) for k, v in activity.items()}
     save_json(out / "activity.json", {"mean_active_fraction": per_layer, "per_step": activity,
                                       "network_mean": float(np.mean(list(per_layer.values()))) if per_layer else None})  # fmt: skip
