@@ -102,6 +102,13 @@ def test_resume_equals_uninterrupted(tmp_path, fsdd_file):
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
+def test_the_multibit_unit_trains(tmp_path, fsdd_file):
+    result = train(spec(tmp_path, "fsdd", {"arrays": str(fsdd_file)}, unit="MBLI", epochs=3))
+    losses = [row["train_loss"] for row in result["history"]]
+    assert losses[-1] < losses[0] and all(np.isfinite(losses))
+    assert json.loads((tmp_path / "run/config.json").read_text())["job"] == "fsdd-CRNN-MBLI-s3"
+
+
 def test_outputs_and_activity(tmp_path, sot_files):
     result = train(spec(tmp_path, "sot", sot_files, unit="LIF", epochs=1))
     row = result["history"][0]

@@ -132,6 +132,13 @@ def test_seeds_on_the_command_line(tmp_path):
     assert "seed3" in result.stdout + result.stderr and "seed4" in result.stdout + result.stderr
 
 
+def test_a_new_unit_kind_joins_the_grid_by_config_alone(tmp_path):
+    result = snakemake("-n", "-p", "--config", "grid={table1: [], table3_tasks: [fsdd], table3_units: [BLI, MBLI], fig5: false}", cwd=tmp_path)  # fmt: skip
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "results/runs/fsdd/CRNN/MBLI/seed0" in out and "--unit MBLI" in out
+
+
 def test_study_variants_become_jobs_with_their_overrides(tmp_path):
     study = ("study={tasks: [fsdd], units: [LIF, BA], seeds: [0, 1], common: {training: {fsdd: {epochs: 3}}}, "
              "variants: {base: {seeds: [0]}, lr=5e-4: {training: {fsdd: {lr: 0.0005}}}}}")  # fmt: skip
