@@ -183,9 +183,9 @@ def _cli(*args, **kw):
                             stderr=subprocess.STDOUT, text=True, **kw)  # fmt: skip
 
 
-def _init(tmp_path):
+def _init(tmp_path, *extra):
     out = tmp_path / "experiment.json"
-    proc = _cli("mlflow-init", "--name", "test", "--results", str(tmp_path / "results"), "--out", str(out))
+    proc = _cli("mlflow-init", "--name", "test", "--results", str(tmp_path / "results"), "--out", str(out), *extra)
     assert proc.wait(120) == 0, proc.stdout.read()
     return out
 
@@ -246,10 +246,10 @@ def test_sigkill_then_rerun_resumes_one_finished_run(tmp_path, slow_fsdd):
     client, runs = _runs(experiment)
     mine = [r for r in runs if r.info.run_name == "fsdd-CRNN-BLI-s0"]
     assert len(mine) == 1 and mine[0].info.status == "FINISHED"
-    history = client.get_metric_history(mine[0].info.run_id, "val_loss")
+    history = client.get_metric_history(mine[0].info.run_id, "val_cross_entropy")
     assert sorted(m.step for m in history) == [1, 2, 3]
     tags = mine[0].data.tags
-    assert tags["task"] == "fsdd" and "git.commit" in tags and "glifbench.fingerprint" in tags
+    assert tags["task"] == "fsdd" and "mlflow.source.git.commit" in tags and "glifbench.fingerprint" in tags
     assert mine[0].data.params["training.lr"] == "0.002"
 
 
@@ -261,7 +261,7 @@ def test_sigterm_marks_the_run_failed(tmp_path, slow_fsdd):
     while not (tmp_path / "job.pt").exists() and time.time() < deadline:
         time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(60) == 128 + signal.SIGTERM
+    assert proc.wait(60) == 128 + signal.SIGTERM, proc.stdout.read()
     _, runs = _runs(experiment)
     assert [r.info.status for r in runs] == ["FAILED"]
 
@@ -278,7 +278,7 @@ def test_eight_concurrent_jobs_lose_nothing(tmp_path, fsdd_file):
     assert sorted(r.info.run_name for r in runs) == [f"fsdd-CRNN-BLI-s{s}" for s in range(8)]
     assert all(r.info.status == "FINISHED" for r in runs)
     for run in runs:
-        for key in ("train_loss", "val_loss", "val_accuracy"):
+        for key in ("train_cross_entropy", "val_cross_entropy", "val_accuracy"):
             assert sorted(m.step for m in client.get_metric_history(run.info.run_id, key)) == [1, 2, 3]
     default = client.get_experiment_by_name("Default")  # where set_experiment races file runs
     assert default is None or client.search_runs([default.experiment_id]) == []
@@ -301,5 +301,46 @@ def test_one_live_process_per_job(tmp_path, slow_fsdd):
     assert rerun.wait(600) == 0, rerun.stdout.read()
     client, runs = _runs(experiment)
     assert [r.info.status for r in runs] == ["FINISHED"]  # the dead process's RUNNING run, recovered
-    assert sorted(m.step for m in client.get_metric_history(runs[0].info.run_id, "val_loss")) == [1, 2, 3]
-    assert {"test_accuracy", "test_loss", "val_loss"} <= set(client.get_run(runs[0].info.run_id).data.metrics)
+    assert sorted(m.step for m in client.get_metric_history(runs[0].info.run_id, "val_cross_entropy")) == [1, 2, 3]
+    assert {"test_accuracy", "test_cross_entropy", "val_cross_entropy"} <= set(client.get_run(runs[0].info.run_id).data.metrics)
+
+
+def test_progress_lines_leave_results_unchanged(tmp_path, fsdd_file, caplog):
+    data = {"arrays": str(fsdd_file)}
+    quiet = train(spec(tmp_path / "quiet", "fsdd", data, progress_seconds=None))
+    seen = []
+    with caplog.at_level("INFO", logger="glifbench.train"):
+        chatty = train(spec(tmp_path / "chatty", "fsdd", data, progress_seconds=1e-9),
+                       on_progress=lambda trials, running: seen.append((trials, running)))  # fmt: skip
+    assert _without_time(quiet["history"]) == _without_time(chatty["history"])
+    assert _files(tmp_path / "quiet/run") == _files(tmp_path / "chatty/run")
+    lines = [r.getMessage() for r in caplog.records if "trials/s" in r.getMessage()]
+    assert any("epoch 1/2 [train] 8/48 trials (16%)" in line and "job ETA" in line for line in lines)
+    assert any("[val]" in line for line in lines)
+    # the training reports: 5 per epoch (after batches 1-5 of 6), trials counted across epochs
+    assert [t for t, _ in seen] == [8, 16, 24, 32, 40, 56, 64, 72, 80, 88]
+    assert set(seen[0][1]) == {"loss", "accuracy"}
+
+
+def test_mlflow_run_is_recorded_the_standard_way(tmp_path, slow_fsdd):
+    from mlflow.tracking import MlflowClient
+
+    experiment = _init(tmp_path, "--system-metrics-seconds", "0.5")
+    cfg = config(epochs=1, batch_size=32, progress_seconds=0.5)
+    proc = _cli(*_train_args(tmp_path, "job", slow_fsdd, cfg, experiment, unit="LIF"))
+    assert proc.wait(600) == 0, proc.stdout.read()
+    client, runs = _runs(experiment)
+    run = client.get_run(runs[0].info.run_id)
+    tags = run.data.tags
+    assert len(tags["mlflow.source.git.commit"]) in (40, 7) and tags["glifbench.group"] == "fsdd-CRNN-LIF"
+    assert "leaky integrate-and-fire" in tags["mlflow.note.content"] and "git.commit" not in tags
+    metrics = set(run.data.metrics)
+    assert {"train_cross_entropy", "val_accuracy", "epoch_seconds", "activity/body.0"} <= metrics
+    assert "train_loss" not in metrics and "seconds" not in metrics
+    assert {"running/train_cross_entropy", "running/train_accuracy"} <= metrics
+    assert any(m.startswith("system/cpu_utilization") for m in metrics)
+    inputs = run.inputs.dataset_inputs
+    assert [d.dataset.name for d in inputs] == ["arrays"]
+    digest = json.loads(inputs[0].dataset.source)["sha256"]
+    assert digest == json.loads((tmp_path / "job/config.json").read_text())["data_sha256"]["arrays"]
+    assert isinstance(client, MlflowClient)

@@ -204,6 +204,8 @@ def _experiment_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", required=True, help="MLflow experiment name")
     p.add_argument("--results", type=Path, default=Path("results"), help="results folder (mlflow.db, mlruns/)")
     p.add_argument("--out", type=Path, required=True, help="JSON file recording the tracking URI and experiment id")
+    p.add_argument("--system-metrics-seconds", type=float, default=None,
+                   help="jobs log CPU/memory/GPU use to MLflow this often (omit: off)")  # fmt: skip
 
 
 @command("mlflow-init", _experiment_args)
@@ -215,7 +217,8 @@ def mlflow_init_command(args: argparse.Namespace) -> None:
     uri = tracking_uri(args.results)
     artifacts = None if "MLFLOW_TRACKING_URI" in os.environ else args.results / "mlruns"
     experiment_id = create_experiment(uri, args.name, artifacts)
-    save_json(args.out, {"tracking_uri": uri, "experiment_id": experiment_id, "experiment": args.name})
+    save_json(args.out, {"tracking_uri": uri, "experiment_id": experiment_id, "experiment": args.name,
+                         "system_metrics_seconds": args.system_metrics_seconds})  # fmt: skip
     log.info("MLflow experiment %s (%s) at %s", args.name, experiment_id, uri)
 
 

@@ -19,3 +19,8 @@ class CorruptFile(DataError):
 
 class TrainingError(RuntimeError):
     """Training cannot go on (e.g. the loss became NaN); the message says where."""
+
+
+class Terminated(SystemExit):
+    """The process was asked to stop (SIGTERM: SLURM's time limit, ``scancel``, Snakemake shutting
+    down); the exit status is ``128 + signal``. Training raises it at the next batch boundary."""

@@ -115,7 +115,7 @@ def job_config(wildcards):
         sections = deep_merge(sections, overrides)
     training = sections["training"]
     settings = dict(training[wildcards.task])
-    settings.update(device=training["device"], threads=training["threads"])
+    settings.update({k: training[k] for k in ("device", "threads", "progress_seconds")})
     return as_json(
         {"training": settings, "model": sections["model"], "units": sections["units"]}
     )

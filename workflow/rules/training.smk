@@ -15,9 +15,14 @@ rule mlflow_experiment:
         runtime=10,
     params:
         name=config["mlflow"]["experiment"],
+        system=lambda w: (
+            ""
+            if config["mlflow"]["system_metrics_seconds"] is None
+            else f"--system-metrics-seconds {config['mlflow']['system_metrics_seconds']}"
+        ),
     shell:
         "python -m glifbench mlflow-init --name {params.name:q} --results results "
-        "--out {output:q} > {log} 2>&1"
+        "{params.system} --out {output:q} > {log} 2>&1"
 
 
 rule train:

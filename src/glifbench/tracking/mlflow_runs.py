@@ -10,6 +10,7 @@ turned into a FAILED status and a resumed job continues its own run.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -68,14 +69,30 @@ def create_experiment(uri: str, name: str, artifact_root: str | Path | None) -> 
 
 
 def git_state(repo: str | Path = ".") -> dict[str, str]:
-    """Commit and dirty flag of the working tree, if it is a git checkout."""
+    """MLflow's own commit tag and glifbench's dirty flag of the working tree, if it is a git
+    checkout (the UI links ``mlflow.source.git.commit`` to the source)."""
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
                                capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
-        return {"git.commit": "unknown", "git.dirty": "unknown"}
-    return {"git.commit": commit, "git.dirty": str(bool(dirty)).lower()}
+        return {"mlflow.source.git.commit": "unknown", "glifbench.git.dirty": "unknown"}
+    return {"mlflow.source.git.commit": commit, "glifbench.git.dirty": str(bool(dirty)).lower()}
+
+
+def metric_name(key: str, loss: str) -> str:
+    """A metrics.csv column as MLflow shows it: the loss by its name, timings and activity apart.
+
+    ``train_loss`` -> ``train_mse`` (SOT) or ``train_cross_entropy`` (classification);
+    ``seconds`` -> ``epoch_seconds``; ``activity_body.0`` -> ``activity/body.0``; accuracies
+    keep their names.
+    """
+    if key == "seconds":
+        return "epoch_seconds"
+    if key.startswith("activity_"):
+        return "activity/" + key.removeprefix("activity_")
+    split, _, what = key.partition("_")
+    return f"{split}_{loss}" if what == "loss" else key
 
 
 def flatten(prefix: str, value: Any) -> dict[str, str]:
@@ -91,11 +108,12 @@ def flatten(prefix: str, value: Any) -> dict[str, str]:
 class JobRun:
     """The MLflow run of one training job: created, or found again and continued on resume."""
 
-    def __init__(self, uri: str, experiment_id: str, name: str, fingerprint: str):
+    def __init__(self, uri: str, experiment_id: str, name: str, fingerprint: str, loss: str = "loss"):
         self.client = _client(uri)
-        self.experiment_id, self.name, self.fingerprint = experiment_id, name, fingerprint
+        self.uri, self.experiment_id, self.name, self.fingerprint, self.loss = uri, experiment_id, name, fingerprint, loss
         self.run_id: str | None = None
         self._logged_steps: set[int] | None = None
+        self._monitor = None
 
     def _find(self) -> str | None:
         query = f"tags.`{JOB_TAG}` = '{self.name}' and tags.`{FINGERPRINT_TAG}` = '{self.fingerprint}'"
@@ -132,7 +150,8 @@ class JobRun:
         from mlflow.entities import Metric
 
         if self._logged_steps is None:
-            logged = with_retry(lambda: self.client.get_metric_history(self.run_id, "val_loss"), "get_metric_history")
+            key = metric_name("val_loss", self.loss)
+            logged = with_retry(lambda: self.client.get_metric_history(self.run_id, key), "get_metric_history")
             self._logged_steps = {m.step for m in logged}
         now = int(time.time() * 1000)
         metrics = []
@@ -144,7 +163,7 @@ class JobRun:
             new_steps.append(step)
             for key, value in row.items():
                 if key != "epoch" and isinstance(value, (int, float)):
-                    metrics.append(Metric(key, float(value), now, step))
+                    metrics.append(Metric(metric_name(key, self.loss), float(value), now, step))
         for start in range(0, len(metrics), 500):
             chunk = metrics[start : start + 500]
             with_retry(lambda: self.client.log_batch(self.run_id, metrics=chunk), "log_batch(metrics)")
@@ -156,13 +175,55 @@ class JobRun:
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        metrics = [Metric(f"test_{k}", float(v), now, 0) for k, v in test.items() if isinstance(v, (int, float))]
+        metrics = [Metric(metric_name(f"test_{k}", self.loss), float(v), now, 0) for k, v in test.items()
+                   if isinstance(v, (int, float))]  # fmt: skip
         with_retry(lambda: self.client.log_batch(self.run_id, metrics=metrics), "log_batch(test)")
+
+    def log_running(self, trials: int, running: Mapping[str, float]) -> None:
+        """Running means inside an epoch as ``running/train_<name>`` at ``step`` = trials seen."""
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        metrics = [Metric("running/" + metric_name(f"train_{k}", self.loss), float(v), now, trials)
+                   for k, v in running.items()]  # fmt: skip
+        try:  # progress is a courtesy: a busy database must not stop training
+            with_retry(lambda: self.client.log_batch(self.run_id, metrics=metrics), "log_batch(running)", attempts=3)
+        except Exception as err:  # noqa: BLE001
+            log.warning("MLflow: running metrics not logged (%s)", err)
+
+    def log_datasets(self, data: Mapping[str, str], digests: Mapping[str, str], context: str = "training") -> None:
+        """Record each data file the job reads as an MLflow dataset input (name = its role,
+        digest = the start of its sha256, source = its path): the UI's "Datasets" column."""
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        inputs = [DatasetInput(Dataset(name=role, digest=digests[role][:10], source_type="local",
+                                       source=json.dumps({"uri": str(Path(path).resolve()), "sha256": digests[role]})),
+                               tags=[InputTag("mlflow.data.context", context)])
+                  for role, path in sorted(data.items())]  # fmt: skip
+        with_retry(lambda: self.client.log_inputs(self.run_id, datasets=inputs), "log_inputs")
+
+    def monitor_system(self, seconds: float | None) -> None:
+        """Log CPU, memory, disk, network (and GPU) use as ``system/*`` every ``seconds``
+        (MLflow's own monitor; needs psutil) until :meth:`finish`."""
+        if seconds is None:
+            return
+        try:
+            from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
+
+            self._monitor = SystemMetricsMonitor(self.run_id, sampling_interval=seconds, resume_logging=True,
+                                                 tracking_uri=self.uri)  # fmt: skip
+            self._monitor.start()
+        except Exception as err:  # noqa: BLE001 - a missing psutil or a busy database: train anyway
+            log.warning("MLflow system metrics off (%s)", err)
+            self._monitor = None
 
     def log_artifacts(self, paths: Iterable[Path]) -> None:
         for path in paths:
             with_retry(lambda: self.client.log_artifact(self.run_id, str(path)), "log_artifact")
 
     def finish(self, status: str) -> None:
+        if self._monitor is not None:
+            self._monitor.finish()
+            self._monitor = None
         if self.run_id is not None:
             with_retry(lambda: self.client.set_terminated(self.run_id, status=status), "set_terminated")

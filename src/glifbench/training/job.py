@@ -8,6 +8,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from glifbench.errors import Terminated
 from glifbench.layout import RUN_FILES, TEST_FILE
 from glifbench.settings import config_hash
 from glifbench.training.lock import job_lock
@@ -16,12 +17,27 @@ from glifbench.training.trainer import JobSpec, checkpoint_run_id, train
 log = logging.getLogger("glifbench.train")
 
 
-class Terminated(SystemExit):
-    """Raised by the SIGTERM handler (SLURM time limit, scancel, Snakemake shutting down)."""
+class StopRequest:
+    """SIGTERM sets the request; training stops at the next batch boundary (never inside a
+    library call, where an exception raised by the handler could be caught or wrapped and
+    change the exit status), the run is marked FAILED and the process exits with 128 + 15.
+    A second SIGTERM stops at once."""
 
+    def __init__(self) -> None:
+        self.signum: int | None = None
 
-def _on_sigterm(signum, frame):  # noqa: ARG001 - signal handler signature
-    raise Terminated(128 + signum)
+    def __call__(self) -> bool:
+        return self.signum is not None
+
+    def handle(self, signum, frame) -> None:  # noqa: ARG002 - signal handler signature
+        if self.signum is not None:
+            raise Terminated(128 + signum)
+        self.signum = signum
+        log.warning("signal %d: stopping after this batch", signum)
+
+    def check(self) -> None:
+        if self.signum is not None:
+            raise Terminated(128 + self.signum)
 
 
 def run_tracked_job(spec: JobSpec, experiment_file: Path | None, tags: dict[str, str]) -> dict[str, Any]:
@@ -31,27 +47,52 @@ def run_tracked_job(spec: JobSpec, experiment_file: Path | None, tags: dict[str,
     a second process on the same job stops at once with a message naming the first; an MLflow run
     left RUNNING by a process that died is continued by the next one that takes the lock.
     """
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    stop = StopRequest()
+    signal.signal(signal.SIGTERM, stop.handle)
     with job_lock(spec.checkpoint.with_name(spec.checkpoint.name + ".lock"), spec.name):
         if experiment_file is None:
-            return train(spec)
-        return _train_tracked(spec, experiment_file, tags)
+            result = train(spec, should_stop=stop)
+            stop.check()
+            return result
+        return _train_tracked(spec, experiment_file, tags, stop)
 
 
-def _train_tracked(spec: JobSpec, experiment_file: Path, tags: dict[str, str]) -> dict[str, Any]:
+def run_tags(spec: JobSpec) -> dict[str, str]:
+    """MLflow's own tags (description, source) and the group of runs that differ only by seed:
+    ``glifbench.group`` = ``[variant.]task-arch-unit`` (group the runs view by it to compare
+    seeds, or by ``unit`` to compare unit types)."""
+    from glifbench.names import UNIT_TYPES
+
+    group = f"{spec.task}-{spec.arch}-{spec.unit}"
+    description = UNIT_TYPES[spec.unit].description if spec.unit in UNIT_TYPES else spec.unit
+    note = (f"{spec.descriptor.label}, {spec.arch} network of {spec.unit} units ({description}), seed {spec.seed}"
+            + (f", study variant {spec.variant}" if spec.variant else ""))  # fmt: skip
+    return {"glifbench.group": group if spec.variant is None else f"{spec.variant}.{group}",
+            "mlflow.note.content": note, "mlflow.source.name": "python -m glifbench train",
+            "mlflow.source.type": "LOCAL"}  # fmt: skip
+
+
+def _train_tracked(spec: JobSpec, experiment_file: Path, tags: dict[str, str], stop: StopRequest) -> dict[str, Any]:
     from glifbench.tracking.mlflow_runs import JobRun, flatten, git_state
 
     experiment = json.loads(Path(experiment_file).read_text())
-    run = JobRun(experiment["tracking_uri"], experiment["experiment_id"], spec.name, spec.fingerprint)
+    run = JobRun(experiment["tracking_uri"], experiment["experiment_id"], spec.name, spec.fingerprint,
+                 loss=spec.descriptor.loss)  # fmt: skip
     job = {"task": spec.task, "arch": spec.arch, "unit": spec.unit, "seed": str(spec.seed)}
     if spec.variant is not None:
         job["study.variant"] = spec.variant
     params = flatten("", {**job, **spec.config, "data_sha256": spec.data_identity})
-    all_tags = {**job, "config_hash": config_hash(spec.config), **git_state(), **tags}
+    all_tags = {**job, **run_tags(spec), "config_hash": config_hash(spec.config), **git_state(), **tags}
 
     try:
-        run.start(checkpoint_run_id(spec), all_tags, params)  # before training: a killed job keeps its run
-        result = train(spec, on_epoch=lambda history, _: run.log_history(history), run_id=run.run_id)
+        run_id = checkpoint_run_id(spec)
+        run.start(run_id, all_tags, params)  # before training: a killed job keeps its run
+        if run_id is None:  # a new run: its inputs once
+            run.log_datasets(spec.data, spec.data_identity)
+        run.monitor_system(experiment.get("system_metrics_seconds"))
+        result = train(spec, on_epoch=lambda history, _: run.log_history(history), run_id=run.run_id,
+                       on_progress=run.log_running, should_stop=stop)  # fmt: skip
+        stop.check()
         if result["test"] is not None:
             run.log_test(result["test"])
         files = [*RUN_FILES, TEST_FILE] if result["test"] is not None else RUN_FILES

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from glifbench.errors import TrainingError
+from glifbench.errors import Terminated, TrainingError
 from glifbench.io import atomic_path, save_json
 from glifbench.layout import TEST_FILE
 from glifbench.models.networks import Network
@@ -35,8 +36,13 @@ from glifbench.models.saved import network_from_config
 from glifbench.settings import config_hash
 from glifbench.tasks import Task, task
 from glifbench.training.datasets import data_identity, open_stream, open_streams
+from glifbench.training.progress import Progress
 
 log = logging.getLogger("glifbench.train")
+
+
+# training settings that do not change a job's result: a checkpoint continues across them
+NOT_IN_FINGERPRINT = ("epochs", "progress_seconds")
 
 
 @dataclass
@@ -78,7 +84,7 @@ class JobSpec:
         """Hash of what determines the result -- the job, its settings and the content of its
         data -- except paths and the number of epochs: a checkpoint must match it, and a job
         given more epochs continues its checkpoint."""
-        training = {k: v for k, v in self.config["training"].items() if k != "epochs"}
+        training = {k: v for k, v in self.config["training"].items() if k not in NOT_IN_FINGERPRINT}
         config = {**self.config, "training": training}
         return config_hash({"job": [self.task, self.arch, self.unit, self.seed], "config": config,
                             "data": self.data_identity})  # fmt: skip
@@ -121,8 +127,12 @@ def _epoch_seed(seed: int, epoch: int) -> int:
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
 
 
-def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng) -> dict[str, float]:
-    """One pass over ``stream``: trains if ``optimizer`` is given, else evaluates (with activity)."""
+def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng,
+              progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
+              ) -> dict[str, float]:  # fmt: skip
+    """One pass over ``stream``: trains if ``optimizer`` is given, else evaluates (with activity).
+    ``progress`` (optional) is told of every batch and reports the running means now and then;
+    ``should_stop()`` true after a batch raises :class:`~glifbench.errors.Terminated`."""
     s = spec.settings
     training = optimizer is not None
     model.train(training)
@@ -151,6 +161,10 @@ def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng) -> 
             total["n"] += n
             if spec.descriptor.metric == "accuracy":
                 total["correct"] += (out.argmax(dim=1) == y).sum().item()
+            if progress is not None:
+                progress.update(n, _running(spec.descriptor, total))
+            if should_stop is not None and should_stop():
+                raise Terminated(128 + signal.SIGTERM)
     if total["n"] == 0:
         raise TrainingError(f"{spec.name}: no {'training' if training else 'validation'} trials")
     metrics = {"loss": total["loss"] / total["n"]}
@@ -159,6 +173,14 @@ def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng) -> 
     if activity:
         metrics["activity_per_step"] = {k: (v / total["n"]).tolist() for k, v in activity.items()}
     return metrics
+
+
+def _running(task: Task, total: dict[str, float]) -> dict[str, float]:
+    """Running means of a pass so far, named as in metrics.csv (``loss``, ``accuracy``)."""
+    running = {"loss": total["loss"] / total["n"]}
+    if task.metric == "accuracy":
+        running["accuracy"] = total["correct"] / total["n"]
+    return running
 
 
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -206,10 +228,15 @@ def checkpoint_run_id(spec: JobSpec) -> str | None:
 
 
 def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | None = None,
-          run_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+          run_id: str | None = None, on_progress: Callable[[int, dict[str, float]], None] | None = None,
+          should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:  # fmt: skip
     """Train (or resume) the job, write its outputs, return ``{"history", "run_id"}``.
 
-    ``on_epoch(history, run_id)`` is called after every checkpoint (MLflow logging).
+    ``on_epoch(history, run_id)`` is called after every checkpoint (MLflow logging);
+    ``on_progress(trials_seen, running)`` with the running training means whenever a progress
+    line is logged (every ``progress_seconds``; ``trials_seen`` counts from the job's start);
+    ``should_stop()`` is asked after every batch (a SIGTERM): true stops with
+    :class:`~glifbench.errors.Terminated`, the last checkpoint kept.
     """
     s = spec.settings
     device = pick_device(s["device"])
@@ -236,8 +263,14 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
         start = time.perf_counter()
         torch.manual_seed(_epoch_seed(spec.seed, epoch))
         rng = np.random.default_rng([spec.seed, epoch])
-        train_metrics = run_epoch(spec, model, train_stream, optimizer, device, rng)
-        val_metrics = run_epoch(spec, model, val_stream, None, device, None)
+        seen = epoch * train_stream.n_trials
+        tracker = Progress(spec.name, "train", train_stream.n_trials, epoch + 1, s["epochs"], s["progress_seconds"])
+        if on_progress is not None:
+            tracker.on_report = lambda running: on_progress(seen + tracker.done, running)
+        train_metrics = run_epoch(spec, model, train_stream, optimizer, device, rng, tracker, should_stop)
+        val_metrics = run_epoch(spec, model, val_stream, None, device, None,
+                                Progress(spec.name, "val", val_stream.n_trials, epoch + 1, s["epochs"],
+                                         s["progress_seconds"]), should_stop)  # fmt: skip
         activity = val_metrics.pop("activity_per_step", {})
         row: dict[str, Any] = {"epoch": epoch + 1}
         row.update({f"train_{k}": v for k, v in train_metrics.items()})
