@@ -132,6 +132,30 @@ def test_seeds_on_the_command_line(tmp_path):
     assert "seed3" in result.stdout + result.stderr and "seed4" in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("scale", ["demo", "workstation"])
+def test_the_report_landing_page_renders_the_run(scale):
+    """workflow/report/workflow.rst is rendered by Snakemake with Jinja2 (snakemake.config) and
+    docutils; an undefined key would fail the report only after a whole run."""
+    import jinja2
+    import yaml
+    from docutils.core import publish_parts
+    from helpers import config_defaults
+
+    preset = yaml.safe_load((REPO / f"workflow/presets/{scale}.yaml").read_text())
+    config = deep_merge(config_defaults(), {**preset, "scale": scale})
+
+    class Snakemake:
+        pass
+
+    Snakemake.config = config
+    text = (REPO / "workflow/report/workflow.rst").read_text()
+    rst = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(text).render(snakemake=Snakemake)
+    html = publish_parts(rst, writer="html", settings_overrides={"halt_level": 2})["html_body"]
+    assert f'Scale <tt class="docutils literal">{scale}</tt>' in html
+    assert ("Demo scale" in html) == (scale == "demo")
+    assert f"FSDD\n{config['training']['fsdd']['epochs']}" in rst
+
+
 def test_a_new_unit_kind_joins_the_grid_by_config_alone(tmp_path):
     result = snakemake("-n", "-p", "--config", "grid={table1: [], table3_tasks: [fsdd], table3_units: [BLI, MBLI], fig5: false}", cwd=tmp_path)  # fmt: skip
     out = result.stdout + result.stderr
