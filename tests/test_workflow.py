@@ -136,6 +136,8 @@ def test_seeds_on_the_command_line(tmp_path):
 def test_the_report_landing_page_renders_the_run(scale):
     """workflow/report/workflow.rst is rendered by Snakemake with Jinja2 (snakemake.config) and
     docutils; an undefined key would fail the report only after a whole run."""
+    import warnings
+
     import jinja2
     import yaml
     from docutils.core import publish_parts
@@ -150,7 +152,9 @@ def test_the_report_landing_page_renders_the_run(scale):
     Snakemake.config = config
     text = (REPO / "workflow/report/workflow.rst").read_text()
     rst = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(text).render(snakemake=Snakemake)
-    html = publish_parts(rst, writer="html", settings_overrides={"halt_level": 2})["html_body"]
+    with warnings.catch_warnings():  # as Snakemake calls it (writer_name: deprecated in docutils 0.22)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        html = publish_parts(rst, writer_name="html", settings_overrides={"halt_level": 2})["html_body"]
     assert f'Scale <tt class="docutils literal">{scale}</tt>' in html
     assert ("Demo scale" in html) == (scale == "demo")
     assert f"FSDD\n{config['training']['fsdd']['epochs']}" in rst
