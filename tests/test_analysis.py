@@ -166,5 +166,6 @@ def test_study_summary_and_claims_from_validation_only(tmp_path):
     assert claims.loc["good", "integrators learn"] == "yes"
     assert claims.loc["good", "HBA, BA fail (every integrator beats them)"] == "yes"
     assert claims.loc["good", "gap (worst integrator - best of HBA/BA)"] == pytest.approx(94.0 - 35.0)
+    assert claims.loc["good", "pairs ahead (integrator, HBA/BA)"] == "2/2"
     assert claims.loc["one", "integrators learn"] == "1 seed: not tested"
     assert (tmp_path / "out/study.png").read_bytes()[:4] == b"\x89PNG"

@@ -74,6 +74,8 @@ def claims_table(summary: pd.DataFrame) -> pd.DataFrame:
             best = max(others, key=lambda u: sign * stats[u]["mean"])
             row["worst integrator"], row["best of HBA/BA"] = worst, best
             row["gap (worst integrator - best of HBA/BA)"] = sign * (stats[worst]["mean"] - stats[best]["mean"])
+            ahead = sum(sign * (stats[i]["mean"] - stats[o]["mean"]) > 0 for i in integrators for o in others)
+            row["pairs ahead (integrator, HBA/BA)"] = f"{ahead}/{len(integrators) * len(others)}"
         if "Real" in stats:
             row["Real learns"] = learns(task, stats["Real"])
         rows.append(row)
