@@ -113,7 +113,7 @@ def test_shards_roundtrip_and_stream(tmp_path, stack):
     np.testing.assert_array_equal(positions, ref_pos)
     index = write_index(tmp_path / "train.json", paths, "train")
     assert index["n_trials"] == 70 and index["bytes_per_trial"] == 12 * 900 + 12 * 8
-    from glifbench.training.datasets import SOTStream
+    from glifbench.data.streams import SOTStream
 
     stream = SOTStream(tmp_path / "train.json", mean=0.25, std=0.25, max_trials=None, frames=None)
     seen = [b.targets.transpose(0, 1).numpy() for b in stream.batches(16, np.random.default_rng(0))]

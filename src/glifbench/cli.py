@@ -269,6 +269,20 @@ def tables_command(args: argparse.Namespace) -> None:
     make_tables(args.runs, args.out, args.figures, args.grid, args.seeds["seeds"], args.meta)
 
 
+def _cost_args(p: argparse.ArgumentParser) -> None:
+    _analysis_args(p)
+    p.add_argument("--max-trials", type=_json, default=None, help="validation trials per run (null = all)")
+
+
+@command("cost", _cost_args)
+def cost_command(args: argparse.Namespace) -> None:
+    """Cost per unit type: synaptic operations, sparsity, state and parameters of the Table III runs."""
+    from glifbench.analysis.cost import cost_report
+
+    cost_report(args.runs, args.out, args.figures / "cost.png", args.grid["table3_tasks"], args.grid["table3_units"],
+                args.seeds["seeds"], args.max_trials)  # fmt: skip
+
+
 @command("weights", _analysis_args)
 def weights_command(args: argparse.Namespace) -> None:
     """Autapse statistics, recurrent amplitudes, activity and Fig. 7 from the trained models."""

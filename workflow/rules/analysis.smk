@@ -54,7 +54,39 @@ rule weights:
         "--meta {params.meta:q} > {log} 2>&1"
 
 
+rule cost:
+    input:
+        [
+            f"{run_dir(task, 'CRNN', unit, seed)}/{name}"
+            for task, unit in CRNN_UNITS
+            for seed in config["seeds"]
+            for name in ("model.pt", "config.json", TEST_FILE)
+        ],
+        [path for task in GRID["table3_tasks"] for path in TRAIN_DATA[task].values()],
+    output:
+        cost_outputs(),
+    log:
+        "results/logs/cost.log",
+    benchmark:
+        "results/benchmarks/cost.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        grid=as_json(GRID),
+        seeds=as_json({"seeds": config["seeds"]}),
+        meta=ANALYSIS_META,
+        trials=config["analysis"]["cost_trials"] or "null",
+    shell:
+        "python -m glifbench cost --runs results/runs --out results/analysis "
+        "--figures results/figures --grid {params.grid:q} --seeds {params.seeds:q} "
+        "--meta {params.meta:q} --max-trials {params.trials} > {log} 2>&1"
+
+
 rule analysis:
     input:
         rules.tables.output,
         rules.weights.output,
+        rules.cost.output,

@@ -182,6 +182,20 @@ def table_outputs():
     return out
 
 
+def cost_outputs():
+    if not CRNN_UNITS:
+        return []
+    return [
+        reported("results/analysis/cost.html", "cost", "Analysis"),
+        "results/analysis/cost.csv",
+        "results/analysis/cost.md",
+        "results/analysis/cost_runs.csv",
+        "results/analysis/cost_runs.md",
+        "results/analysis/cost_runs.html",
+        reported("results/figures/cost.png", "cost_figure", "Figures"),
+    ]
+
+
 def weight_outputs():
     if not CRNN_UNITS:
         return []

@@ -6,7 +6,7 @@ quantisation error at most 1/510, standard deviation 1/(255 sqrt 12) ~ 0.0011, a
 sensor-noise standard deviation of 0.0625 at intensity 0.25) and ``positions`` float32
 ``(n, T, 2)`` (800 bytes per trial). Shards are generated independently (one Snakemake job each)
 so paper scale (2 x 50,000 trials, ~9 GB) never needs more memory than one chunk of trials;
-training streams one shard at a time (:class:`glifbench.training.datasets.SOTStream`).
+training streams one shard at a time (:class:`glifbench.data.streams.SOTStream`).
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from glifbench.models.networks import Network
 from glifbench.models.saved import network_from_config
 from glifbench.settings import config_hash
 from glifbench.tasks import Task, task
-from glifbench.training.datasets import data_identity, open_stream, open_streams
+from glifbench.data.streams import data_identity, open_stream, open_streams
 from glifbench.training.progress import Progress
 
 log = logging.getLogger("glifbench.train")

@@ -8,7 +8,10 @@ initialisation need to know, so none of them compares names:
 * ``stateful`` -- the step depends on the previous state beyond the last output (needs the time
   loop even without recurrent weights);
 * ``calibratable`` -- the data-driven activity calibration applies (``models.calibration``);
-* ``active(out)`` -- which outputs count as active for the activity statistics.
+* ``active(out)`` -- which outputs count as active for the activity statistics;
+* ``output_bits`` / ``state_bits`` -- bits of one unit's output, and of the state it carries to
+  the next step besides its output (membrane, AHP): the paper's "amount of state that must be
+  retained" (``models.cost``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class Unit(nn.Module):
     binary: ClassVar[bool]
     stateful: ClassVar[bool]
     calibratable: ClassVar[bool] = False
+    output_bits: int = 32  # float32 outputs unless the kind says otherwise
+    state_bits: int = 0  # bits held between steps besides the output (float32 per variable)
     OPTIONS: ClassVar[tuple[str, ...]] = ()  # config ``units`` keys this kind uses
 
     def __init__(self, name: str, description: str = "", **switches: Any) -> None:

@@ -81,6 +81,9 @@ class GLIFUnit(Unit):
         if surrogate not in METHODS:
             raise ValueError(f"unknown surrogate {surrogate!r}; valid: {', '.join(METHODS)}")
         self.params = GLIFParameters(**switches_and_options)
+        # one spike bit out; a float32 membrane if it integrates, a float32 AHP if g_u > 0
+        self.output_bits = 1
+        self.state_bits = 32 * int(self.params.integrate) + 32 * int(bool(self.params.g_ahp))
 
     def initial_state(self, like: torch.Tensor) -> GLIFState:
         return glif_initial_state(like)

@@ -64,6 +64,7 @@ class MultiBitUnit(Unit):
         if surrogate not in METHODS:
             raise ValueError(f"unknown surrogate {surrogate!r}; valid: {', '.join(METHODS)}")
         self.params = MultiBitParameters(**switches_and_options)
+        self.output_bits, self.state_bits = self.params.bits, 32  # the level index out; a float32 membrane
 
     def initial_state(self, like: torch.Tensor) -> MultiBitState:
         zero = torch.zeros_like(like)

@@ -24,6 +24,7 @@ class SignUnit(Unit):
     """``sign(I_t)`` in {-1, +1} with the straight-through estimator (eqs. 1-2); ``+1`` is active."""
 
     kind, binary, stateful = "sign", True, False
+    output_bits = 1
 
     def forward(self, current: torch.Tensor, state: NamedTuple) -> tuple[torch.Tensor, OutputState]:
         out = sign_ste(current)
