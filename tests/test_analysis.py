@@ -142,6 +142,13 @@ def test_figures_build_headless(tmp_path):
     assert png.stat().st_size > 1000
     image = tile(np.arange(2 * 2 * 9, dtype=float).reshape(2, 2, 3, 3))
     assert image.shape == (7, 7) and np.isnan(image[3]).all() and image[4, 4] == 27
+    from glifbench.figures.tables import plot_table1, plot_table3
+
+    assert plot_table1(final_epochs(metrics), ["CRNN", "CNN"], tmp_path / "t1.png", "test").stat().st_size > 1000
+    tests = pd.DataFrame({"task": ["fsdd"] * 3 + ["sot"], "arch": ["CRNN", "CRNN", "CNN-RNN", "CRNN"],
+                          "unit": ["LIF", "LIF", "Real", "LIF"], "seed": [0, 1, 0, 0],
+                          "accuracy": [0.9, 0.92, 0.8, None], "loss": [0.3, 0.2, 0.5, 0.02]})  # fmt: skip
+    assert plot_table3(tests, ["LIF", "BA"], tmp_path / "t3.png", "test").stat().st_size > 1000
 
 
 def test_study_summary_and_claims_from_validation_only(tmp_path):

@@ -166,6 +166,7 @@ def table_outputs():
         out += [
             reported("results/tables/table1.html", "table1", "Tables"),
             reported("results/figures/fig3_learning_curves.png", "fig3", "Figures"),
+            reported("results/figures/table1.png", "table1_figure", "Tables"),
             "results/tables/table1.csv",
             "results/tables/table1.md",
         ]
@@ -174,6 +175,7 @@ def table_outputs():
             reported("results/tables/table3.html", "table3", "Tables"),
             "results/tables/table3.csv",
             "results/tables/table3.md",
+            reported("results/figures/table3.png", "table3_figure", "Tables"),
         ]
     if GRID["fig5"]:
         out.append(

@@ -15,6 +15,7 @@ from glifbench.analysis.weights import compare, mean_squared, weight_sets
 from glifbench.errors import DataError
 from glifbench.figures.curves import plot_curves
 from glifbench.figures.kernels import plot_kernels
+from glifbench.figures.tables import plot_table1, plot_table3
 from glifbench.models.saved import load_model
 from glifbench.models.weights import extract_weights
 from glifbench.tables import paper
@@ -40,11 +41,14 @@ def make_tables(runs_root: Path, out: Path, figures: Path, grid: dict, seeds: Se
     if grid["table1"]:
         write_table(table1(final_epochs(metrics), grid["table1"]), out / "table1",
                     f"Table I: SOT validation loss per architecture -- {note}")  # fmt: skip
+        plot_table1(final_epochs(metrics), grid["table1"], figures / "table1.png", f"Table I -- {note}")
         plot_curves(metrics, [(a, "sot", a, "Real") for a in grid["table1"]], figures / "fig3_learning_curves.png",
                     f"Fig. 3: real-valued networks on SOT\n{caption(meta, chr(10))}")  # fmt: skip
     if grid["table3_tasks"]:
         title = f"Table III: test accuracy (MNIST, FSDD) and validation MSE (SOT) per unit type -- {note}"
-        write_table(table3(load_tests(dirs), grid["table3_units"]), out / "table3", title)
+        tests = load_tests(dirs)
+        write_table(table3(tests, grid["table3_units"]), out / "table3", title)
+        plot_table3(tests, grid["table3_units"], figures / "table3.png", f"Table III -- {note}")
     if grid["fig5"]:
         plot_curves(metrics, list(FIG5), figures / "fig5_binary_networks.png",
                     f"Fig. 5: binary-activation networks on SOT\n{caption(meta, chr(10))}")  # fmt: skip
