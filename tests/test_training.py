@@ -323,8 +323,6 @@ def test_progress_lines_leave_results_unchanged(tmp_path, fsdd_file, caplog):
 
 
 def test_mlflow_run_is_recorded_the_standard_way(tmp_path, slow_fsdd):
-    from mlflow.tracking import MlflowClient
-
     experiment = _init(tmp_path, "--system-metrics-seconds", "0.5")
     cfg = config(epochs=1, batch_size=32, progress_seconds=0.5)
     proc = _cli(*_train_args(tmp_path, "job", slow_fsdd, cfg, experiment, unit="LIF"))
@@ -343,4 +341,7 @@ def test_mlflow_run_is_recorded_the_standard_way(tmp_path, slow_fsdd):
     assert [d.dataset.name for d in inputs] == ["arrays"]
     digest = json.loads(inputs[0].dataset.source)["sha256"]
     assert digest == json.loads((tmp_path / "job/config.json").read_text())["data_sha256"]["arrays"]
-    assert isinstance(client, MlflowClient)
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"metrics.csv", "config.json", "test.json", "learning_curves.png"} <= artifacts
+    assert "model.pt" not in artifacts  # the weights are stored once, in the run folder
+    assert tags["glifbench.model"] == str((tmp_path / "job/model.pt").resolve())

@@ -40,3 +40,24 @@ def plot_curves(metrics: pd.DataFrame, series: Sequence[tuple[str, str, str, str
         fig.savefig(tmp, dpi=120, format="png")
     plt.close(fig)
     return Path(dest)
+
+
+def plot_run(history: Sequence[dict], loss_label: str, metric: str | None, dest: str | Path, title: str) -> Path:
+    """One run's learning curves (its MLflow artifact): training and validation loss per epoch
+    and, for classification, accuracy on a second panel."""
+    frame = pd.DataFrame(list(history))
+    panels = [("loss", loss_label)] + ([(metric, metric)] if metric and metric != "loss" else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.4), constrained_layout=True, squeeze=False)
+    for ax, (key, label) in zip(axes[0], panels, strict=True):
+        for split, style in (("val", "-"), ("train", "--")):
+            if f"{split}_{key}" in frame:
+                ax.plot(frame["epoch"], frame[f"{split}_{key}"], style, color="C0", label=split)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    with atomic_path(dest, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)
+    return Path(dest)

@@ -217,6 +217,12 @@ class JobRun:
             log.warning("MLflow system metrics off (%s)", err)
             self._monitor = None
 
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        from mlflow.entities import RunTag
+
+        items = [RunTag(k, v) for k, v in tags.items()]
+        with_retry(lambda: self.client.log_batch(self.run_id, tags=items), "log_batch(tags)")
+
     def log_artifacts(self, paths: Iterable[Path]) -> None:
         for path in paths:
             with_retry(lambda: self.client.log_artifact(self.run_id, str(path)), "log_artifact")

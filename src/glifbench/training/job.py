@@ -72,6 +72,26 @@ def run_tags(spec: JobSpec) -> dict[str, str]:
             "mlflow.source.type": "LOCAL"}  # fmt: skip
 
 
+def _log_run_files(run, spec: JobSpec, result: dict[str, Any]) -> None:
+    """The run's small files and its learning curves as MLflow artifacts. The weights stay in one
+    place, ``model.pt`` in the run folder: the run records its path and sha256 (tags
+    ``glifbench.model``, ``glifbench.model_sha256``); ``glifbench.models.saved.load_model(folder)``
+    loads it."""
+    import tempfile
+
+    from glifbench.data.fetch import file_digest
+    from glifbench.figures.curves import plot_run
+
+    files = [name for name in RUN_FILES if name != "model.pt"] + ([TEST_FILE] if result["test"] is not None else [])
+    run.log_artifacts(spec.out_dir / name for name in files)
+    model = (spec.out_dir / "model.pt").resolve()
+    run.set_tags({"glifbench.model": str(model), "glifbench.model_sha256": file_digest(model, "sha256")})
+    with tempfile.TemporaryDirectory() as tmp:
+        task = spec.descriptor
+        loss = "MSE" if task.loss == "mse" else "cross-entropy"
+        run.log_artifacts([plot_run(result["history"], loss, task.metric, Path(tmp) / "learning_curves.png", spec.name)])
+
+
 def _train_tracked(spec: JobSpec, experiment_file: Path, tags: dict[str, str], stop: StopRequest) -> dict[str, Any]:
     from glifbench.tracking.mlflow_runs import JobRun, flatten, git_state
 
@@ -95,8 +115,7 @@ def _train_tracked(spec: JobSpec, experiment_file: Path, tags: dict[str, str], s
         stop.check()
         if result["test"] is not None:
             run.log_test(result["test"])
-        files = [*RUN_FILES, TEST_FILE] if result["test"] is not None else RUN_FILES
-        run.log_artifacts(spec.out_dir / name for name in files)
+        _log_run_files(run, spec, result)
     except BaseException:
         run.finish("FAILED")
         raise
