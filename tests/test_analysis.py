@@ -142,6 +142,12 @@ def test_figures_build_headless(tmp_path):
     assert png.stat().st_size > 1000
     image = tile(np.arange(2 * 2 * 9, dtype=float).reshape(2, 2, 3, 3))
     assert image.shape == (7, 7) and np.isnan(image[3]).all() and image[4, 4] == 27
+    from glifbench.figures.kernels import autapse_pixels
+
+    kernel = np.arange(3 * 3 * 9, dtype=float).reshape(3, 3, 3, 3)
+    assert [tile(kernel)[p] for p in autapse_pixels(kernel)] == [kernel[c, c, 1, 1] for c in range(3)]
+    kernel1d = np.arange(2 * 2 * 3, dtype=float).reshape(2, 2, 3)
+    assert [tile(kernel1d)[p] for p in autapse_pixels(kernel1d)] == [kernel1d[c, c, 1] for c in range(2)]
     from glifbench.figures.tables import plot_table1, plot_table3
 
     assert plot_table1(final_epochs(metrics), ["CRNN", "CNN"], tmp_path / "t1.png", "test").stat().st_size > 1000

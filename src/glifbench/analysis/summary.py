@@ -21,6 +21,7 @@ from glifbench.models.weights import extract_weights
 from glifbench.tables import paper
 from glifbench.tables.build import summarise, table1, table3, write_table
 from glifbench.layout import FIG5, job_grid, run_dir
+from glifbench.tasks import task as task_of
 
 
 def caption(meta: dict[str, Any], sep: str = " ") -> str:
@@ -115,8 +116,11 @@ def weight_report(runs_root: Path, out: Path, figures: Path, tasks: Sequence[str
         })  # fmt: skip
         autapses["here"] = [reading(row) for row in autapses.to_dict("records")]
         write_table(autapses, out / "autapses", f"Wilcoxon rank-sum tests, LIF vs BLI weights -- {note}")
-        lif_bli = {u: layers[("sot" if "sot" in tasks else tasks[0], u)][-1] for u in ("LIF", "BLI")}
-        plot_kernels(lif_bli, figures / "fig7_kernels.png", f"Fig. 7: learned kernels, LIF vs BLI\n{caption(meta, chr(10))}")
+        shown = "sot" if "sot" in tasks else tasks[0]
+        per_seed = {u: len(layers[(shown, u)]) // len(seeds) for u in ("LIF", "BLI")}  # layers of one network
+        lif_bli = {u: layers[(shown, u)][per_seed[u] - 1] for u in ("LIF", "BLI")}  # the first seed's last layer
+        plot_kernels(lif_bli, figures / "fig7_kernels.png",
+                     f"Fig. 7: learned kernels, LIF vs BLI, {task_of(shown).label}, seed {seeds[0]}\n{caption(meta, chr(10))}")  # fmt: skip
     amplitude = []
     for task in tasks:
         for unit in units:

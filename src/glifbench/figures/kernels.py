@@ -1,7 +1,7 @@
 """Figure like the paper's Fig. 7: feed-forward and recurrent kernels of LIF and BLI networks.
 
 Each kernel ``[C_out, C_in, 3, 3]`` is drawn as a ``C_out x C_in`` grid of 3x3 blocks; on the
-recurrent kernels the diagonal blocks' centres are the autapses.
+recurrent kernels the diagonal blocks' centres are the autapses (outlined).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
 
 from glifbench.io import atomic_path  # noqa: E402
 from glifbench.models.weights import LayerWeights  # noqa: E402
@@ -31,18 +32,35 @@ def tile(kernel: np.ndarray) -> np.ndarray:
     return image
 
 
+def autapse_pixels(kernel: np.ndarray) -> list[tuple[int, int]]:
+    """(row, column) in :func:`tile`'s image of every autapse ``kernel[c, c, centre]``."""
+    if kernel.ndim == 3:
+        kernel = kernel[:, :, None, :]
+    c_out, c_in, kh, kw = kernel.shape
+    return [(c * (kh + 1) + kh // 2, c * (kw + 1) + kw // 2) for c in range(min(c_out, c_in))]
+
+
 def plot_kernels(layers: Mapping[str, LayerWeights], dest: str | Path, title: str) -> Path:
-    """One column per unit type (e.g. LIF, BLI): feed-forward kernel above, recurrent below."""
+    """One column per unit type (e.g. LIF, BLI): feed-forward kernel above, recurrent below.
+
+    Each row shares one symmetric colour scale (the largest magnitude of the row), so signs and
+    sizes compare across unit types; blocks are separated by blank lines and every autapse of the
+    recurrent kernels is outlined.
+    """
     fig, axes = plt.subplots(2, len(layers), figsize=(4.2 * len(layers), 8), constrained_layout=True, squeeze=False)
-    for col, (unit, layer) in enumerate(layers.items()):
-        for row, (name, kernel) in enumerate((("feed-forward", layer.feedforward), ("recurrent", layer.recurrent))):
-            data = kernel.numpy()
-            bound = float(np.abs(data).max()) or 1.0
-            image = axes[row, col].imshow(tile(data), cmap="RdBu_r", vmin=-bound, vmax=bound)
-            axes[row, col].set_title(f"{unit}: {name} ({layer.name})", fontsize=9)
-            axes[row, col].set_xticks([])
-            axes[row, col].set_yticks([])
-            fig.colorbar(image, ax=axes[row, col], shrink=0.7)
+    for row, name in enumerate(("feed-forward", "recurrent")):
+        kernels = {unit: (layer.feedforward if row == 0 else layer.recurrent).numpy() for unit, layer in layers.items()}
+        bound = max(float(np.abs(k).max()) for k in kernels.values()) or 1.0
+        for col, (unit, data) in enumerate(kernels.items()):
+            ax = axes[row, col]
+            image = ax.imshow(tile(data), cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest")
+            if row == 1:
+                for y, x in autapse_pixels(data):
+                    ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, edgecolor="black", lw=0.9))
+            ax.set_title(f"{unit}: {name} ({layers[unit].name})" + (", autapses outlined" if row == 1 else ""), fontsize=9)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        fig.colorbar(image, ax=list(axes[row]), shrink=0.7, label=f"{name} weight (shared scale)")
     fig.suptitle(title, fontsize=10)
     with atomic_path(dest, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=110, format="png")
