@@ -96,3 +96,16 @@ def test_cost_report_from_trained_runs(tmp_path):
     assert lif["metric"] == pytest.approx(100 * np.mean(test))
     assert lif["state (bits)"] == (4 + 8) * 64 * 33 + 16 * 32
     assert (tmp_path / "cost.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "out/cost.md").is_file()
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["--max-trials", "0"], "argument --max-trials: expected a positive integer or null, got '0'"),
+    (["--max-trials", "null", "--grid", "[1]"], "argument --grid: must be a JSON object"),
+])  # fmt: skip
+def test_command_line_errors_name_the_option(args, named):
+    import subprocess
+    import sys
+
+    base = ["--out", "o", "--figures", "f", "--grid", "{}", "--seeds", "{}", "--meta", "{}"]
+    proc = subprocess.run([sys.executable, "-m", "glifbench", "cost", *base, *args], capture_output=True, text=True)
+    assert proc.returncode == 2 and named in proc.stderr

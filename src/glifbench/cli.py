@@ -32,12 +32,26 @@ def command(name: str, arguments: Callable[[argparse.ArgumentParser], None]):
 
 
 def _json(text: str) -> dict:
+    """A JSON object argument (argparse names the option in its error message)."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
-        raise SystemExit(f"error: --params is not valid JSON: {err}") from err
+        raise argparse.ArgumentTypeError(f"not valid JSON: {err}") from err
     if not isinstance(value, dict):
-        raise SystemExit("error: --params must be a JSON object")
+        raise argparse.ArgumentTypeError(f"must be a JSON object, got {text[:60]!r}")
+    return value
+
+
+def _count_or_null(text: str) -> int | None:
+    """A positive integer, or ``null``/``none`` for "no limit"."""
+    if text.lower() in ("null", "none"):
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or null, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or null, got {text!r}")
     return value
 
 
@@ -271,7 +285,7 @@ def tables_command(args: argparse.Namespace) -> None:
 
 def _cost_args(p: argparse.ArgumentParser) -> None:
     _analysis_args(p)
-    p.add_argument("--max-trials", type=_json, default=None, help="validation trials per run (null = all)")
+    p.add_argument("--max-trials", type=_count_or_null, default=None, help="validation trials per run (null = all)")
 
 
 @command("cost", _cost_args)
