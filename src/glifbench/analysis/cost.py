@@ -57,7 +57,8 @@ def cost_table(per_run: pd.DataFrame, tests: pd.DataFrame) -> pd.DataFrame:
             "task": name, "arch": arch, "unit": unit, "n": metric["n"],
             "metric": metric["mean"], "metric sd": metric["sd"],
             "metric name": f"{task.test_split} {task.metric_label}",
-            "effective ops / trial": ops.mean(), "ACs / trial": group["ACs"].mean(), "MACs / trial": group["MACs"].mean(),
+            "effective ops / trial (M)": ops.mean() / 1e6, "ACs / trial (M)": group["ACs"].mean() / 1e6,
+            "MACs / trial (M)": group["MACs"].mean() / 1e6,
             "effective / dense": (ops / group["dense"]).mean(), "activation sparsity": group["sparsity"].mean(),
             "activation sparsity sd": group["sparsity"].std(ddof=1) if len(group) > 1 else 0.0,
             "state (bits)": int(group["state_bits"].iloc[0]), "parameters (kbit)": group["parameter_bits"].iloc[0] / 1000,
@@ -72,8 +73,8 @@ def cost_report(runs_root: Path, out: Path, figure: Path, tasks: Sequence[str], 
     per_run = pd.DataFrame([run_cost(r, max_trials) for r in runs])
     table = cost_table(per_run, load_tests(runs))
     write_table(per_run, out / "cost_runs", "Cost per run (validation trials)")
-    shown = table.round({"metric": 3, "metric sd": 3, "effective ops / trial": 0, "ACs / trial": 0,
-                         "MACs / trial": 0, "effective / dense": 3, "activation sparsity": 3,
+    shown = table.round({"metric": 3, "metric sd": 3, "effective ops / trial (M)": 3, "ACs / trial (M)": 3,
+                         "MACs / trial (M)": 3, "effective / dense": 3, "activation sparsity": 3,
                          "activation sparsity sd": 3, "parameters (kbit)": 1})  # fmt: skip
     write_table(shown, out / "cost", "Cost per unit type: synaptic operations and activation sparsity on "
                 "validation data, state between steps, parameters; beside the reported metric (mean over seeds)")  # fmt: skip

@@ -22,7 +22,7 @@ def plot_cost(table: pd.DataFrame, dest: str | Path) -> Path:
     for col, name in enumerate(tasks):
         rows = table[table.task == name]
         task = task_of(name)
-        for ax, column, label in ((axes[0, col], "effective ops / trial", "effective synaptic operations per trial"),
+        for ax, column, label in ((axes[0, col], "effective ops / trial (M)", "effective synaptic operations per trial (millions)"),
                                   (axes[1, col], "state (bits)", "state between time steps (bits)")):  # fmt: skip
             for k, (_, row) in enumerate(rows.iterrows()):
                 ax.errorbar(row[column], row["metric"], yerr=row["metric sd"], fmt="s" if row.unit == "Real" else "o",

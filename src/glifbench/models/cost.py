@@ -41,13 +41,20 @@ def is_ternary(x: torch.Tensor) -> bool:
     return bool(((x == 0) | (x == 1) | (x == -1)).all())
 
 
+def _receptive_counts(module: nn.Conv1d | nn.Conv2d, per_position: torch.Tensor) -> float:
+    """``sum_p`` over output positions of ``per_position`` (``[N, 1, ...]``, already summed over
+    input channels) inside each receptive field."""
+    ones = torch.ones((1, 1, *module.kernel_size), dtype=per_position.dtype, device=per_position.device)
+    kw = {"stride": module.stride, "padding": module.padding, "dilation": module.dilation}
+    return _CONV[type(module)](per_position, ones, **kw).sum().item()
+
+
 def conv_ops(module: nn.Conv1d | nn.Conv2d, x: torch.Tensor) -> tuple[float, float]:
     """``(effective, dense)`` operations of ``module`` on ``x [N, C_in, ...]`` (see module doc)."""
-    ones = torch.ones((1, module.in_channels, *module.kernel_size), dtype=torch.float32, device=x.device)
-    conv = _CONV[type(module)]
-    kw = {"stride": module.stride, "padding": module.padding, "dilation": module.dilation}
-    effective = conv((x != 0).float(), ones, **kw).sum().item() * module.out_channels
-    dense = conv(torch.ones_like(x, dtype=torch.float32), ones, **kw).sum().item() * module.out_channels
+    nonzero = (x != 0).sum(dim=1, keepdim=True, dtype=torch.float32)  # non-zero inputs per position
+    effective = _receptive_counts(module, nonzero) * module.out_channels
+    full = torch.full_like(nonzero[:1], float(x.shape[1]))
+    dense = _receptive_counts(module, full) * x.shape[0] * module.out_channels
     return effective, dense
 
 
