@@ -181,4 +181,6 @@ def test_study_summary_and_claims_from_validation_only(tmp_path):
     assert claims.loc["good", "gap (worst integrator - best of HBA/BA)"] == pytest.approx(94.0 - 35.0)
     assert claims.loc["good", "pairs ahead (integrator, HBA/BA)"] == "2/2"
     assert claims.loc["one", "integrators learn"] == "1 seed: not tested"
+    wide = pd.read_csv(tmp_path / "out/summary_wide.csv").set_index("variant")
+    assert wide.loc["good", "LIF"] == "96.0 ± 1.0 (3)" and wide.loc["one", "BA"] == "30.0 ± 0.0 (1)"
     assert (tmp_path / "out/study.png").read_bytes()[:4] == b"\x89PNG"

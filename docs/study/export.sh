@@ -10,7 +10,7 @@ dest=$(cd "$(dirname "$0")" && pwd)
   mkdir -p "$dest/runs/$run"
   cp "$src/study/runs/$run"/{metrics.csv,timing.csv,config.json} "$dest/runs/$run/"
 done
-for f in summary.csv summary.md claims.csv claims.md study.png; do
+for f in summary.csv summary.md summary_wide.csv summary_wide.md claims.csv claims.md study.png; do
   [ -f "$src/study/$f" ] && cp "$src/study/$f" "$dest/$f"
 done
 echo "exported $(find "$dest/runs" -name metrics.csv | wc -l) runs to $dest"

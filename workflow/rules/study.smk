@@ -37,6 +37,9 @@ rule study_summary:
         reported("results/study/study.png", "study_figure", "Study"),
         "results/study/summary.csv",
         "results/study/summary.md",
+        "results/study/summary_wide.csv",
+        "results/study/summary_wide.md",
+        "results/study/summary_wide.html",
         "results/study/claims.csv",
         "results/study/claims.md",
     log:

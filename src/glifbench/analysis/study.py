@@ -82,12 +82,24 @@ def claims_table(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def wide_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per (task, variant), one column per unit: "mean ± sd (n)" -- the screen at a glance."""
+    rows = []
+    for (name, variant), group in summary.groupby(["task", "variant"], sort=False):
+        digits = task_of(name).digits
+        row = {"task": name, "variant": variant}
+        row.update({r.unit: f"{r.mean:.{digits}f} ± {r.sd:.{digits}f} ({r.n})" for r in group.itertuples()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def study_report(runs_root: Path, out: Path, study: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
     """summary.{csv,md,html}, claims.{csv,md,html} and study.png in ``out``."""
     metrics = study_metrics(runs_root, study)
     summary = summary_table(metrics, study)
     note = "validation data, last epoch, mean ± sd over each variant's seeds"
     write_table(summary, out / "summary", f"Study: validation metric per variant, task and unit -- {note}")
+    write_table(wide_table(summary), out / "summary_wide", f"Study: validation metric, unit types side by side -- {note}")
     write_table(claims_table(summary), out / "claims", f"Study: the paper's claims per variant -- {note}")
     plot_study(summary, list(study["variants"]), out / "study.png", f"Study ({note})")
 
