@@ -155,6 +155,17 @@ def test_figures_build_headless(tmp_path):
                           "unit": ["LIF", "LIF", "Real", "LIF"], "seed": [0, 1, 0, 0],
                           "accuracy": [0.9, 0.92, 0.8, None], "loss": [0.3, 0.2, 0.5, 0.02]})  # fmt: skip
     assert plot_table3(tests, ["LIF", "BA"], tmp_path / "t3.png", "test").stat().st_size > 1000
+    from glifbench.figures.analysis import plot_activity, plot_amplitude, plot_autapses
+
+    wilcoxon = pd.DataFrame({"task": ["fsdd"], "set": ["autapses"], "p_value": [0.01], "n_LIF": [24], "n_BLI": [24]})
+    autapse_values = {"fsdd": {"LIF": rng.normal(0.3, 0.1, 24), "BLI": rng.normal(-0.3, 0.1, 24)}}
+    assert plot_autapses(autapse_values, wilcoxon, tmp_path / "a.png", "test").stat().st_size > 1000
+    layers = pd.DataFrame({"task": "fsdd", "unit": ["LIF", "LIF", "BLI", "BLI"], "layer": ["body.0", "body.1"] * 2,
+                           "active": [0.1, 0.12, 0.2, 0.22]})  # fmt: skip
+    assert plot_activity(layers, {"LIF": 0.107}, tmp_path / "act.png", "test").stat().st_size > 1000
+    amplitude = pd.DataFrame({"task": "mnist", "unit": ["BLI", "BA"], "recurrent mean-squared amplitude": [0.5, 0.03],
+                              "paper": [0.78, 0.04]})  # fmt: skip
+    assert plot_amplitude(amplitude, tmp_path / "amp.png", "test").stat().st_size > 1000
 
 
 def test_study_summary_and_claims_from_validation_only(tmp_path):

@@ -207,6 +207,7 @@ def weight_outputs():
             reported(f"results/analysis/{name}.html", name, "Analysis"),
             f"results/analysis/{name}.csv",
             f"results/analysis/{name}.md",
+            reported(f"results/figures/{name}.png", f"{name}_figure", "Analysis"),
         ]
     if {"LIF", "BLI"} <= set(GRID["table3_units"]):
         out += [
@@ -214,5 +215,6 @@ def weight_outputs():
             "results/analysis/autapses.csv",
             "results/analysis/autapses.md",
             reported("results/figures/fig7_kernels.png", "fig7", "Figures"),
+            reported("results/figures/autapses.png", "autapses_figure", "Analysis"),
         ]
     return out

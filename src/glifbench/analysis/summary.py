@@ -13,6 +13,7 @@ import pandas as pd
 from glifbench.analysis.runs import final_epochs, load_metrics, load_tests
 from glifbench.analysis.weights import compare, mean_squared, weight_sets
 from glifbench.errors import DataError
+from glifbench.figures.analysis import plot_activity, plot_amplitude, plot_autapses
 from glifbench.figures.curves import plot_curves
 from glifbench.figures.kernels import plot_kernels
 from glifbench.figures.tables import plot_table1, plot_table3
@@ -94,6 +95,19 @@ def activity_table(runs_root: Path, tasks: Sequence[str], units: Sequence[str], 
     return pd.DataFrame(rows)
 
 
+def layer_activity(runs_root: Path, tasks: Sequence[str], units: Sequence[str], seeds: Sequence[int]) -> pd.DataFrame:
+    """Mean fraction of active units per (task, unit, layer), averaged over seeds (``activity.json``)."""
+    rows = []
+    for task in tasks:
+        for unit in units:
+            for seed in seeds:
+                path = Path(run_dir(task, "CRNN", unit, seed, str(runs_root))) / "activity.json"
+                for layer, value in json.loads(path.read_text())["mean_active_fraction"].items():
+                    rows.append({"task": task, "unit": unit, "layer": layer, "active": value})
+    frame = pd.DataFrame(rows)
+    return frame.groupby(["task", "unit", "layer"], sort=False, as_index=False)["active"].mean()
+
+
 def weight_report(runs_root: Path, out: Path, figures: Path, tasks: Sequence[str], units: Sequence[str],
                   seeds: Sequence[int], meta: dict) -> None:  # fmt: skip
     """Autapse statistics (LIF vs BLI), MNIST recurrent amplitude, activity, and Fig. 7."""
@@ -121,6 +135,9 @@ def weight_report(runs_root: Path, out: Path, figures: Path, tasks: Sequence[str
         lif_bli = {u: layers[(shown, u)][per_seed[u] - 1] for u in ("LIF", "BLI")}  # the first seed's last layer
         plot_kernels(lif_bli, figures / "fig7_kernels.png",
                      f"Fig. 7: learned kernels, LIF vs BLI, {task_of(shown).label}, seed {seeds[0]}\n{caption(meta, chr(10))}")  # fmt: skip
+        autapse_values = {t: {u: weight_sets(layers[(t, u)])["autapses"] for u in ("LIF", "BLI")} for t in tasks}
+        plot_autapses(autapse_values, autapses[autapses.set == "autapses"], figures / "autapses.png",
+                      f"Autapses, LIF vs BLI -- {note}")  # fmt: skip
     amplitude = []
     for task in tasks:
         for unit in units:
@@ -128,4 +145,7 @@ def weight_report(runs_root: Path, out: Path, figures: Path, tasks: Sequence[str
             amplitude.append({"task": task, "unit": unit, "recurrent mean-squared amplitude": mean_squared(rec),
                               "paper": _paper_amplitude(task, unit)})  # fmt: skip
     write_table(pd.DataFrame(amplitude), out / "recurrent_amplitude", f"Recurrent weight amplitude per unit type -- {note}")
+    plot_amplitude(pd.DataFrame(amplitude), figures / "recurrent_amplitude.png", f"Recurrent weight amplitude -- {note}")
     write_table(activity_table(runs_root, tasks, units, seeds), out / "activity", f"Activity per unit type -- {note}")
+    plot_activity(layer_activity(runs_root, tasks, units, seeds), paper.ACTIVITY, figures / "activity.png",
+                  f"Activity per unit type and layer (validation, last epoch, mean over seeds)\n{caption(meta, chr(10))}")  # fmt: skip
