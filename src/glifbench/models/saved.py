@@ -18,14 +18,15 @@ from glifbench.models.networks import Network, build_network
 
 
 def network_from_config(task: str, arch: str, unit: str, config: Mapping[str, Any]) -> Network:
-    """The network of one job from its settings (the ``model`` and ``units`` config sections)."""
+    """The network of one job from its settings (the ``model`` and ``units`` config sections, and
+    the task's ``training`` section for its readout's time constant)."""
     model = config["model"]
     return build_network(
         task, arch, unit,
         channels=tuple(model["channels"]), hidden=model["hidden"],
         readout=model["sot_readout"] if task == "sot" else "dense",
         softargmax_gain=model["softargmax_gain"], n_steps=model["mnist_steps"],
-        init_gain=model["init_gain"], readout_dt_tau=model["readout_dt_tau"], unit_options=config["units"],
+        init_gain=model["init_gain"], readout_dt_tau=config["training"]["readout_dt_tau"], unit_options=config["units"],
     )  # fmt: skip
 
 
