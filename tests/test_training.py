@@ -330,7 +330,8 @@ def test_mlflow_run_is_recorded_the_standard_way(tmp_path, slow_fsdd):
     client, runs = _runs(experiment)
     run = client.get_run(runs[0].info.run_id)
     tags = run.data.tags
-    assert len(tags["mlflow.source.git.commit"]) in (40, 7) and tags["glifbench.group"] == "fsdd-CRNN-LIF"
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    assert tags["mlflow.source.git.commit"] == head and tags["glifbench.group"] == "fsdd-CRNN-LIF"
     assert "leaky integrate-and-fire" in tags["mlflow.note.content"] and "git.commit" not in tags
     metrics = set(run.data.metrics)
     assert {"train_cross_entropy", "val_accuracy", "epoch_seconds", "activity/body.0"} <= metrics
