@@ -40,6 +40,10 @@ class Task:
     trains_at: float
     test_split: str = "test"  # what test.json evaluates; SOT has no test split: its validation set
 
+    def trials_in(self, targets_shape: tuple[int, ...]) -> int:
+        """Trials in a batch of targets: ``[T, B, 2]`` positions (every step) or ``[B]`` labels."""
+        return targets_shape[1] if self.every_step else targets_shape[0]
+
     def better(self, a: float, b: float) -> bool:
         """Is value ``a`` better than ``b``?"""
         return a > b if self.higher_is_better else a < b

@@ -37,7 +37,7 @@ def run_cost(run: str | Path, max_trials: int | None) -> dict[str, Any]:
     with torch.no_grad(), CostMeter(model) as meter:
         for batch in open_stream(meta["task"], meta["data"], settings, "val").batches(settings["batch_size"], None):
             model(batch.inputs)
-            trials += batch.targets.shape[1] if task.every_step else batch.targets.shape[0]
+            trials += task.trials_in(batch.targets.shape)
     ops = meter.ops()
     return {"task": meta["task"], "arch": meta["arch"], "unit": meta["unit"], "seed": meta["seed"],
             "trials": trials, "ACs": ops["ac"] / trials, "MACs": ops["mac"] / trials, "dense": ops["dense"] / trials,

@@ -78,33 +78,34 @@ def _paper_amplitude(task: str, unit: str) -> float | None:
     return paper.MNIST_RECURRENT_MS.get(key)
 
 
-def activity_table(runs_root: Path, tasks: Sequence[str], units: Sequence[str], seeds: Sequence[int]) -> pd.DataFrame:
-    """Mean fraction of active units per time step (network mean), per task and unit type."""
-    rows = []
+def _activity_records(runs_root: Path, tasks: Sequence[str], units: Sequence[str], seeds: Sequence[int]) -> list[dict]:
+    """Every CRNN run's ``activity.json`` with its task, unit and seed (read once for both tables)."""
+    records = []
     for task in tasks:
         for unit in units:
-            values = []
             for seed in seeds:
                 path = Path(run_dir(task, "CRNN", unit, seed, str(runs_root))) / "activity.json"
                 if not path.is_file():
                     raise DataError(f"run file missing: {path}")
-                values.append(json.loads(path.read_text())["network_mean"])
-            stat = summarise(pd.Series(values, dtype=float))
-            rows.append({"task": task, "unit": unit, "mean active fraction": stat["mean"], "sd": stat["sd"],
-                         "n": stat["n"], "paper": paper.ACTIVITY.get(unit) if task == "sot" else None})  # fmt: skip
+                records.append({"task": task, "unit": unit, "seed": seed, **json.loads(path.read_text())})
+    return records
+
+
+def activity_table(records: Sequence[dict]) -> pd.DataFrame:
+    """Mean fraction of active units per time step (network mean), per task and unit type."""
+    rows = []
+    frame = pd.DataFrame(records)
+    for (task, unit), group in frame.groupby(["task", "unit"], sort=False):
+        stat = summarise(group["network_mean"].astype(float))
+        rows.append({"task": task, "unit": unit, "mean active fraction": stat["mean"], "sd": stat["sd"],
+                     "n": stat["n"], "paper": paper.ACTIVITY.get(unit) if task == "sot" else None})  # fmt: skip
     return pd.DataFrame(rows)
 
 
-def layer_activity(runs_root: Path, tasks: Sequence[str], units: Sequence[str], seeds: Sequence[int]) -> pd.DataFrame:
-    """Mean fraction of active units per (task, unit, layer), averaged over seeds (``activity.json``)."""
-    rows = []
-    for task in tasks:
-        for unit in units:
-            for seed in seeds:
-                path = Path(run_dir(task, "CRNN", unit, seed, str(runs_root))) / "activity.json"
-                for layer, value in json.loads(path.read_text())["mean_active_fraction"].items():
-                    rows.append({"task": task, "unit": unit, "layer": layer, "active": value})
-    frame = pd.DataFrame(rows)
+def layer_activity(records: Sequence[dict]) -> pd.DataFrame:
+    """Mean fraction of active units per (task, unit, layer), averaged over seeds."""
+    frame = pd.DataFrame([{"task": r["task"], "unit": r["unit"], "layer": layer, "active": value}
+                          for r in records for layer, value in r["mean_active_fraction"].items()])  # fmt: skip
     return frame.groupby(["task", "unit", "layer"], sort=False, as_index=False)["active"].mean()
 
 
@@ -146,6 +147,7 @@ def weight_report(runs_root: Path, out: Path, figures: Path, tasks: Sequence[str
                               "paper": _paper_amplitude(task, unit)})  # fmt: skip
     write_table(pd.DataFrame(amplitude), out / "recurrent_amplitude", f"Recurrent weight amplitude per unit type -- {note}")
     plot_amplitude(pd.DataFrame(amplitude), figures / "recurrent_amplitude.png", f"Recurrent weight amplitude -- {note}")
-    write_table(activity_table(runs_root, tasks, units, seeds), out / "activity", f"Activity per unit type -- {note}")
-    plot_activity(layer_activity(runs_root, tasks, units, seeds), paper.ACTIVITY, figures / "activity.png",
+    records = _activity_records(runs_root, tasks, units, seeds)
+    write_table(activity_table(records), out / "activity", f"Activity per unit type -- {note}")
+    plot_activity(layer_activity(records), paper.ACTIVITY, figures / "activity.png",
                   f"Activity per unit type and layer (validation, last epoch, mean over seeds)\n{caption(meta, chr(10))}")  # fmt: skip

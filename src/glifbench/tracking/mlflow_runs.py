@@ -112,6 +112,7 @@ class JobRun:
         self.client = _client(uri)
         self.uri, self.experiment_id, self.name, self.fingerprint, self.loss = uri, experiment_id, name, fingerprint, loss
         self.run_id: str | None = None
+        self.created = False  # whether start() made a new run (else it continues one)
         self._logged_steps: set[int] | None = None
         self._monitor = None
 
@@ -136,7 +137,7 @@ class JobRun:
             return run_id
         all_tags = {JOB_TAG: self.name, FINGERPRINT_TAG: self.fingerprint, **tags}
         run = with_retry(lambda: self.client.create_run(self.experiment_id, tags=all_tags, run_name=self.name), "create_run")
-        self.run_id = run.info.run_id
+        self.run_id, self.created = run.info.run_id, True
         items = [Param(k, v) for k, v in params.items()]
         for start in range(0, len(items), 100):
             chunk = items[start : start + 100]

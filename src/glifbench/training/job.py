@@ -64,8 +64,7 @@ def run_tags(spec: JobSpec) -> dict[str, str]:
     from glifbench.names import UNIT_TYPES
 
     group = f"{spec.task}-{spec.arch}-{spec.unit}"
-    description = UNIT_TYPES[spec.unit].description if spec.unit in UNIT_TYPES else spec.unit
-    note = (f"{spec.descriptor.label}, {spec.arch} network of {spec.unit} units ({description}), seed {spec.seed}"
+    note = (f"{spec.descriptor.label}, {spec.arch} network of {spec.unit} units ({UNIT_TYPES[spec.unit].description}), seed {spec.seed}"
             + (f", study variant {spec.variant}" if spec.variant else ""))  # fmt: skip
     return {"glifbench.group": group if spec.variant is None else f"{spec.variant}.{group}",
             "mlflow.note.content": note, "mlflow.source.name": "python -m glifbench train",
@@ -105,9 +104,8 @@ def _train_tracked(spec: JobSpec, experiment_file: Path, tags: dict[str, str], s
     all_tags = {**job, **run_tags(spec), "config_hash": config_hash(spec.config), **git_state(), **tags}
 
     try:
-        run_id = checkpoint_run_id(spec)
-        run.start(run_id, all_tags, params)  # before training: a killed job keeps its run
-        if run_id is None:  # a new run: its inputs once
+        run.start(checkpoint_run_id(spec), all_tags, params)  # before training: a killed job keeps its run
+        if run.created:  # its inputs once
             run.log_datasets(spec.data, spec.data_identity)
         run.monitor_system(experiment.get("system_metrics_seconds"))
         result = train(spec, on_epoch=lambda history, _: run.log_history(history), run_id=run.run_id,

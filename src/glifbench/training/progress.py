@@ -32,21 +32,22 @@ def duration(seconds: float) -> str:
 class Progress:
     """Reports one pass over a stream of ``total`` trials.
 
-    ``epoch``/``epochs`` are 1-based; ``epochs_left_after`` is how many more full epochs the job
-    has after this one, each assumed to take as long as this pass's training part (the job ETA).
-    ``on_report(metrics)`` receives the running means (e.g. to log batch-level metrics).
+    ``epoch``/``epochs`` are 1-based; the job ETA assumes every epoch left takes as long as this
+    pass (training passes only). ``on_report(done, means)`` receives the trials done in this pass
+    and the running means (e.g. to log batch-level metrics).
     """
 
     def __init__(self, job: str, phase: str, total: int, epoch: int, epochs: int, every_seconds: float | None,
-                 on_report: Callable[[dict[str, float]], None] | None = None,
+                 on_report: Callable[[int, dict[str, float]], None] | None = None,
                  clock: Callable[[], float] = time.perf_counter) -> None:  # fmt: skip
         self.job, self.phase, self.total, self.epoch, self.epochs = job, phase, total, epoch, epochs
         self.every, self.on_report, self.clock = every_seconds, on_report, clock
         self.start = self.last = clock()
         self.done = 0
 
-    def update(self, trials: int, running: dict[str, float]) -> bool:
-        """Count ``trials`` more; report if ``every_seconds`` have passed. Returns whether it did."""
+    def update(self, trials: int, running: Callable[[], dict[str, float]]) -> bool:
+        """Count ``trials`` more; report if ``every_seconds`` have passed (only then is
+        ``running()``, the means so far, computed). Returns whether it did."""
         self.done += trials
         if self.every is None:
             return False
@@ -58,10 +59,11 @@ class Progress:
         rate = self.done / elapsed if elapsed > 0 else float("inf")
         left = (self.total - self.done) / rate if rate > 0 else float("inf")
         job_left = left + (self.epochs - self.epoch) * self.total / rate if self.phase == "train" else left
-        values = " ".join(f"{k} {v:.4f}" for k, v in running.items())
+        means = running()
+        values = " ".join(f"{k} {v:.4f}" for k, v in means.items())
         log.info("%s: epoch %d/%d [%s] %d/%d trials (%d%%) %.1f trials/s, epoch ETA %s, job ETA %s; %s",
                  self.job, self.epoch, self.epochs, self.phase, self.done, self.total,
                  100 * self.done // max(1, self.total), rate, duration(left), duration(job_left), values)  # fmt: skip
         if self.on_report is not None:
-            self.on_report(running)
+            self.on_report(self.done, means)
         return True

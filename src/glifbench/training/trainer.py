@@ -147,7 +147,7 @@ def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng,
             loss = _loss(spec.descriptor, out, y, from_frame)
             if not torch.isfinite(loss):
                 raise TrainingError(f"{spec.name}: loss is {loss.item()} ({'training' if training else 'validation'})")
-            n = y.shape[1] if spec.descriptor.every_step else y.shape[0]
+            n = spec.descriptor.trials_in(y.shape)
             if training:
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -162,25 +162,23 @@ def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng,
             if spec.descriptor.metric == "accuracy":
                 total["correct"] += (out.argmax(dim=1) == y).sum().item()
             if progress is not None:
-                progress.update(n, _running(spec.descriptor, total))
+                progress.update(n, lambda: _means(spec.descriptor, total))
             if should_stop is not None and should_stop():
                 raise Terminated(128 + signal.SIGTERM)
     if total["n"] == 0:
         raise TrainingError(f"{spec.name}: no {'training' if training else 'validation'} trials")
-    metrics = {"loss": total["loss"] / total["n"]}
-    if spec.descriptor.metric == "accuracy":
-        metrics["accuracy"] = total["correct"] / total["n"]
+    metrics = _means(spec.descriptor, total)
     if activity:
         metrics["activity_per_step"] = {k: (v / total["n"]).tolist() for k, v in activity.items()}
     return metrics
 
 
-def _running(task: Task, total: dict[str, float]) -> dict[str, float]:
-    """Running means of a pass so far, named as in metrics.csv (``loss``, ``accuracy``)."""
-    running = {"loss": total["loss"] / total["n"]}
+def _means(task: Task, total: dict[str, float]) -> dict[str, float]:
+    """Means of a pass (so far), named as in metrics.csv (``loss``, ``accuracy``)."""
+    means = {"loss": total["loss"] / total["n"]}
     if task.metric == "accuracy":
-        running["accuracy"] = total["correct"] / total["n"]
-    return running
+        means["accuracy"] = total["correct"] / total["n"]
+    return means
 
 
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -264,9 +262,8 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
         torch.manual_seed(_epoch_seed(spec.seed, epoch))
         rng = np.random.default_rng([spec.seed, epoch])
         seen = epoch * train_stream.n_trials
-        tracker = Progress(spec.name, "train", train_stream.n_trials, epoch + 1, s["epochs"], s["progress_seconds"])
-        if on_progress is not None:
-            tracker.on_report = lambda running: on_progress(seen + tracker.done, running)
+        report = None if on_progress is None else (lambda done, running, seen=seen: on_progress(seen + done, running))
+        tracker = Progress(spec.name, "train", train_stream.n_trials, epoch + 1, s["epochs"], s["progress_seconds"], report)
         train_metrics = run_epoch(spec, model, train_stream, optimizer, device, rng, tracker, should_stop)
         val_metrics = run_epoch(spec, model, val_stream, None, device, None,
                                 Progress(spec.name, "val", val_stream.n_trials, epoch + 1, s["epochs"],
