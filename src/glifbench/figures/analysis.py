@@ -13,15 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from glifbench.io import atomic_path  # noqa: E402
+from glifbench.figures.save import save_figure  # noqa: E402
 from glifbench.tasks import task as task_of  # noqa: E402
-
-
-def _save(fig, dest: str | Path) -> Path:
-    with atomic_path(dest, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return Path(dest)
 
 
 def plot_autapses(values: Mapping[str, Mapping[str, np.ndarray]], tests: pd.DataFrame, dest: str | Path,
@@ -47,7 +40,7 @@ def plot_autapses(values: Mapping[str, Mapping[str, np.ndarray]], tests: pd.Data
         ax.set_title(f"{task_of(name).label}: autapses\n{stats}", fontsize=9)
         ax.set_ylabel("autapse weight")
     fig.suptitle(title + "\npaper: LIF all positive, BLI all negative; bars: medians", fontsize=9)
-    return _save(fig, dest)
+    return save_figure(fig, dest)
 
 
 def plot_activity(per_layer: pd.DataFrame, paper: Mapping[str, float], dest: str | Path, title: str) -> Path:
@@ -64,7 +57,7 @@ def plot_activity(per_layer: pd.DataFrame, paper: Mapping[str, float], dest: str
                   fontsize=8)  # fmt: skip
     fig.colorbar(image, ax=ax, label="fraction of units active per step")
     ax.set_title(title, fontsize=9)
-    return _save(fig, dest)
+    return save_figure(fig, dest)
 
 
 def plot_amplitude(amplitude: pd.DataFrame, dest: str | Path, title: str) -> Path:
@@ -83,4 +76,4 @@ def plot_amplitude(amplitude: pd.DataFrame, dest: str | Path, title: str) -> Pat
         ax.set_ylabel("mean square of recurrent weights")
         ax.set_title(task_of(name).label, fontsize=10)
     fig.suptitle(title + "\nred: the paper (MNIST)", fontsize=9)
-    return _save(fig, dest)
+    return save_figure(fig, dest)

@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from glifbench.io import atomic_path  # noqa: E402
+from glifbench.figures.save import save_figure  # noqa: E402
 from glifbench.tasks import task as task_of  # noqa: E402
 
 
@@ -33,7 +33,4 @@ def plot_cost(table: pd.DataFrame, dest: str | Path) -> Path:
             ax.set_ylabel(f"{task.test_split} {task.metric_label}")
             ax.set_title(task.label, fontsize=10)
     fig.suptitle("Cost per unit type (validation trials; mean ± sd over seeds)", fontsize=10)
-    with atomic_path(dest, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return Path(dest)
+    return save_figure(fig, dest)

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from glifbench.io import atomic_path  # noqa: E402
+from glifbench.figures.save import save_figure  # noqa: E402
 
 
 def plot_curves(metrics: pd.DataFrame, series: Sequence[tuple[str, str, str, str]], dest: str | Path, title: str) -> Path:
@@ -36,10 +36,7 @@ def plot_curves(metrics: pd.DataFrame, series: Sequence[tuple[str, str, str, str
     ax.set_yscale("log")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, title="solid: validation, dashed: training", title_fontsize=8)
-    with atomic_path(dest, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
-    return Path(dest)
+    return save_figure(fig, dest, dpi=120)
 
 
 def plot_run(history: Sequence[dict], loss_label: str, metric: str | None, dest: str | Path, title: str) -> Path:
@@ -57,7 +54,4 @@ def plot_run(history: Sequence[dict], loss_label: str, metric: str | None, dest:
         ax.set_ylabel(label)
         ax.legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
-    with atomic_path(dest, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
-    return Path(dest)
+    return save_figure(fig, dest, dpi=100)

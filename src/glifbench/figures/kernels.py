@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from glifbench.io import atomic_path  # noqa: E402
+from glifbench.figures.save import save_figure  # noqa: E402
 from glifbench.models.weights import LayerWeights  # noqa: E402
 
 
@@ -62,7 +62,4 @@ def plot_kernels(layers: Mapping[str, LayerWeights], dest: str | Path, title: st
             ax.set_yticks([])
         fig.colorbar(image, ax=list(axes[row]), shrink=0.7, label=f"{name} weight (shared scale)")
     fig.suptitle(title, fontsize=10)
-    with atomic_path(dest, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return Path(dest)
+    return save_figure(fig, dest)

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from glifbench.io import atomic_path  # noqa: E402
+from glifbench.figures.save import save_figure  # noqa: E402
 from glifbench.tasks import task as task_of  # noqa: E402
 
 
@@ -37,7 +37,4 @@ def plot_study(summary: pd.DataFrame, variants: Sequence[str], dest: str | Path,
         ax.set_title(task.label, fontsize=10)
         ax.legend(fontsize=7, ncol=min(len(variants), 4), loc="best")
     fig.suptitle(title, fontsize=10)
-    with atomic_path(dest, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return Path(dest)
+    return save_figure(fig, dest)

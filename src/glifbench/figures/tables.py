@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from glifbench.io import atomic_path  # noqa: E402
+from glifbench.figures.save import save_figure  # noqa: E402
 from glifbench.tables import paper  # noqa: E402
 from glifbench.tasks import TASKS  # noqa: E402
 
@@ -33,13 +33,6 @@ def _panel(ax, labels: Sequence[str], values: Sequence[np.ndarray], reference: S
     ax.set_title(title, fontsize=10)
 
 
-def _save(fig, dest: str | Path) -> Path:
-    with atomic_path(dest, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return Path(dest)
-
-
 def plot_table3(tests: pd.DataFrame, units: Sequence[str], dest: str | Path, title: str) -> Path:
     """Table III: one panel per task present in ``tests`` (``test.json`` rows), the CNN-RNN
     baseline then the CRNN per unit type; the paper's values as red bars."""
@@ -57,7 +50,7 @@ def plot_table3(tests: pd.DataFrame, units: Sequence[str], dest: str | Path, tit
         if name == "sot":
             ax.set_yscale("log")
     fig.suptitle(title + "\nblue: ours (dots: seeds; bar and whisker: mean ± sd); red: the paper", fontsize=9)
-    return _save(fig, dest)
+    return save_figure(fig, dest)
 
 
 def plot_table1(final: pd.DataFrame, archs: Sequence[str], dest: str | Path, title: str) -> Path:
@@ -68,4 +61,4 @@ def plot_table1(final: pd.DataFrame, archs: Sequence[str], dest: str | Path, tit
     _panel(ax, list(archs), values, [paper.TABLE1_VAL_LOSS.get(a) for a in archs], "validation MSE", "SOT")
     ax.set_yscale("log")
     fig.suptitle(title + "\nblue: ours (dots: seeds; mean ± sd); red: the paper", fontsize=9)
-    return _save(fig, dest)
+    return save_figure(fig, dest)
