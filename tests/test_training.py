@@ -346,3 +346,33 @@ def test_mlflow_run_is_recorded_the_standard_way(tmp_path, slow_fsdd):
     assert {"metrics.csv", "config.json", "test.json", "learning_curves.png"} <= artifacts
     assert "model.pt" not in artifacts  # the weights are stored once, in the run folder
     assert tags["glifbench.model"] == str((tmp_path / "job/model.pt").resolve())
+
+
+def test_two_jobs_logging_the_same_dataset_at_once_both_link_it(monkeypatch):
+    """The race CI met with eight concurrent jobs: MLflow's store misses the dataset row, another
+    job inserts it, and this job's insert breaks the UNIQUE constraint (rolled back). The retry must
+    link the row instead of failing the job; any other error still fails at once."""
+    from glifbench.tracking import mlflow_runs
+
+    class RacingClient:
+        def __init__(self, error):
+            self.calls, self.error = 0, error
+
+        def log_inputs(self, run_id, datasets):
+            self.calls += 1
+            if self.calls == 1:
+                raise Exception(self.error)
+            self.linked = [d.dataset.name for d in datasets]
+
+    monkeypatch.setattr(mlflow_runs.time, "sleep", lambda s: None)
+    run = mlflow_runs.JobRun.__new__(mlflow_runs.JobRun)
+    run.run_id = "r"
+    run.client = RacingClient("(sqlite3.IntegrityError) UNIQUE constraint failed: datasets.experiment_id, "
+                              "datasets.name, datasets.digest")  # fmt: skip
+    run.log_datasets({"arrays": "a.npz"}, {"arrays": "3f3806fd1b" + "0" * 54})
+    assert run.client.calls == 2 and run.client.linked == ["arrays"]
+
+    run.client = RacingClient("INVALID_PARAMETER_VALUE: dataset name too long")
+    with pytest.raises(Exception, match="too long"):
+        run.log_datasets({"arrays": "a.npz"}, {"arrays": "3f3806fd1b" + "0" * 54})
+    assert run.client.calls == 1

@@ -36,14 +36,18 @@ def tracking_uri(results_dir: str | Path) -> str:
     return f"sqlite:///{Path(results_dir).resolve() / 'mlflow.db'}"
 
 
-def with_retry(call: Callable[[], T], what: str, attempts: int = 8) -> T:
-    """Retry ``call`` with exponential backoff and jitter on a locked or busy backend."""
+TRANSIENT = ("locked", "busy", "timed out", "connection", "503", "502")
+
+
+def with_retry(call: Callable[[], T], what: str, attempts: int = 8, also: tuple[str, ...] = ()) -> T:
+    """Retry ``call`` with exponential backoff and jitter on a locked or busy backend, or on an
+    error whose text holds one of ``also`` (lower case) that a second try resolves."""
     for attempt in range(attempts):
         try:
             return call()
         except Exception as err:  # noqa: BLE001 - MLflow wraps sqlalchemy and HTTP errors
             text = str(err).lower()
-            transient = any(w in text for w in ("locked", "busy", "timed out", "connection", "503", "502"))
+            transient = any(w in text for w in TRANSIENT + also)
             if not transient or attempt == attempts - 1:
                 raise
             delay = min(30.0, 0.5 * 2**attempt) * (0.5 + random.random())
@@ -194,14 +198,20 @@ class JobRun:
 
     def log_datasets(self, data: Mapping[str, str], digests: Mapping[str, str], context: str = "training") -> None:
         """Record each data file the job reads as an MLflow dataset input (name = its role,
-        digest = the start of its sha256, source = its path): the UI's "Datasets" column."""
+        digest = the start of its sha256, source = its path): the UI's "Datasets" column.
+
+        MLflow's store looks a dataset up by (experiment, name, digest) and inserts it when missing;
+        two jobs starting together on the same data both miss it and the second insert breaks the
+        UNIQUE constraint (seen in CI with eight concurrent jobs). Its transaction is rolled back,
+        so a retry finds the first job's row and links it."""
         from mlflow.entities import Dataset, DatasetInput, InputTag
 
         inputs = [DatasetInput(Dataset(name=role, digest=digests[role][:10], source_type="local",
                                        source=json.dumps({"uri": str(Path(path).resolve()), "sha256": digests[role]})),
                                tags=[InputTag("mlflow.data.context", context)])
                   for role, path in sorted(data.items())]  # fmt: skip
-        with_retry(lambda: self.client.log_inputs(self.run_id, datasets=inputs), "log_inputs")
+        with_retry(lambda: self.client.log_inputs(self.run_id, datasets=inputs), "log_inputs",
+                   also=("unique constraint",))
 
     def monitor_system(self, seconds: float | None) -> None:
         """Log CPU, memory, disk, network (and GPU) use as ``system/*`` every ``seconds``
