@@ -175,9 +175,12 @@ def test_study_variants_become_jobs_with_their_overrides(tmp_path):
     assert result.returncode == 0, out
     jobs = re.findall(r"python -m glifbench train .*", out)
     assert len(jobs) == 2 * 1 + 2 * 2  # base: 2 units x seed 0; lr=5e-4: 2 units x 2 seeds
-    assert all("--no-test" in j and '"epochs": 3' in j for j in jobs)
-    assert sum('"lr": 0.0005' in j and "--variant lr=5e-4" in j for j in jobs) == 4
-    assert sum('"lr": 0.002' in j and "--variant base" in j for j in jobs) == 2  # the demo preset's lr
+    written = snakemake("--cores", "1", "--config", study, "--", "settings", cwd=tmp_path)
+    assert written.returncode == 0, written.stdout + written.stderr
+    settings = {j: json.loads((tmp_path / re.search(r"--config (\S+)", j)[1]).read_text())["training"] for j in jobs}
+    assert all("--no-test" in j and s["epochs"] == 3 for j, s in settings.items())
+    assert sum(s["lr"] == 0.0005 and "--variant lr=5e-4" in j for j, s in settings.items()) == 4
+    assert sum(s["lr"] == 0.002 and "--variant base" in j for j, s in settings.items()) == 2  # the demo preset's lr
     assert "results/study/runs/lr=5e-4/fsdd/CRNN/BA/seed1" in out
     default = snakemake("-n", "--quiet", "rules", cwd=tmp_path)
     assert "study_train" not in default.stdout + default.stderr  # the default config runs no study
@@ -312,3 +315,39 @@ def test_a_corrupt_shard_is_removed_and_rebuilt(tmp_path):
     healed = snakemake("--cores", "2", target, cwd=tmp_path, tiny=True)
     assert healed.returncode == 0, healed.stdout + healed.stderr
     assert shard.read_bytes() == good  # rebuilt, byte for byte (seeded)
+
+
+def test_settings_reach_commands_as_files_named_by_their_content(tmp_path):
+    """Printed commands stay short, and a changed setting is a new file: a job never reads settings
+    older than its config, even where Snakemake is told to look at mtimes only."""
+    plan = snakemake("-n", "-p", cwd=tmp_path)
+    out = plan.stdout + plan.stderr
+    assert plan.returncode == 0, out
+    commands = re.findall(r"Shell command: (.*)", out)
+    assert len(commands) > 30 and max(len(c) for c in commands) < 600
+    assert all(len(arg) < 120 for c in commands for arg in re.findall(r"'(\{.*?\})'", c))
+
+    target = "results/runs/fsdd/CRNN/BLI/seed0/metrics.csv"
+    files = {}
+    for lr in (0.002, 0.0005):
+        config = ["--config", f"training={{fsdd: {{lr: {lr}}}}}"]
+        assert snakemake("--cores", "1", *config, "--", "settings", cwd=tmp_path).returncode == 0
+        job = snakemake("-n", "-p", "--rerun-triggers", "mtime", *config, "--", target, cwd=tmp_path)
+        files[lr] = re.search(r"glifbench train .*--config (\S+)", job.stdout + job.stderr)[1]
+        assert json.loads((tmp_path / files[lr]).read_text())["training"]["lr"] == lr
+    assert files[0.002] != files[0.0005]
+
+
+def test_json_arguments_are_inline_or_files(tmp_path):
+    import argparse
+
+    from glifbench.cli import _json
+
+    path = tmp_path / "s.json"
+    path.write_text('{"lr": 0.001}')
+    assert _json(str(path)) == _json('{"lr": 0.001}') == {"lr": 0.001}
+    with pytest.raises(argparse.ArgumentTypeError, match="neither a JSON object nor a readable file"):
+        _json(str(tmp_path / "missing.json"))
+    path.write_text("[1, 2]")
+    with pytest.raises(argparse.ArgumentTypeError, match="must be a JSON object"):
+        _json(str(path))

@@ -32,11 +32,19 @@ def command(name: str, arguments: Callable[[argparse.ArgumentParser], None]):
 
 
 def _json(text: str) -> dict:
-    """A JSON object argument (argparse names the option in its error message)."""
+    """A JSON object, written inline (``'{"lr": 0.001}'``) or as the path of a JSON file (the
+    workflow's settings files); argparse names the option in its error message."""
+    source = "JSON"
+    if not text.lstrip().startswith("{"):
+        source = text
+        try:
+            text = Path(text).read_text()
+        except OSError as err:
+            raise argparse.ArgumentTypeError(f"neither a JSON object nor a readable file: {err}") from err
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
-        raise argparse.ArgumentTypeError(f"not valid JSON: {err}") from err
+        raise argparse.ArgumentTypeError(f"not valid {source}: {err}") from err
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError(f"must be a JSON object, got {text[:60]!r}")
     return value
@@ -244,7 +252,7 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out-dir", type=Path, required=True)
     p.add_argument("--checkpoint", type=Path, required=True)
     p.add_argument("--data", type=_json, required=True, help="data files (JSON)")
-    p.add_argument("--config", type=_json, required=True, help="training, model and units settings (JSON)")
+    p.add_argument("--config", type=_json, required=True, help="training, model and units settings (JSON or a JSON file)")
     p.add_argument("--experiment", type=Path, help="mlflow-init's JSON; omit to train without MLflow")
     p.add_argument("--tags", type=_json, default={}, help="extra MLflow tags (JSON)")
     p.add_argument("--no-test", action="store_true", help="skip the final test-split evaluation (study jobs)")

@@ -3,7 +3,8 @@
 
 rule tables:
     input:
-        all_runs(["metrics.csv", "config.json", TEST_FILE]),
+        **ANALYSIS_INPUTS,
+        runs=all_runs(["metrics.csv", "config.json", TEST_FILE]),
     output:
         table_outputs(),
     log:
@@ -15,19 +16,16 @@ rule tables:
     resources:
         mem_mb=2000,
         runtime=30,
-    params:
-        grid=as_json(GRID),
-        seeds=as_json({"seeds": config["seeds"]}),
-        meta=ANALYSIS_META,
     shell:
         "python -m glifbench tables --runs results/runs --out results/tables "
-        "--figures results/figures --grid {params.grid:q} --seeds {params.seeds:q} "
-        "--meta {params.meta:q} > {log} 2>&1"
+        "--figures results/figures --grid {input.grid:q} --seeds {input.seeds:q} "
+        "--meta {input.meta:q} > {log} 2>&1"
 
 
 rule weights:
     input:
-        [
+        **ANALYSIS_INPUTS,
+        runs=[
             f"{run_dir(task, 'CRNN', unit, seed)}/{name}"
             for task, unit in CRNN_UNITS
             for seed in config["seeds"]
@@ -44,25 +42,24 @@ rule weights:
     resources:
         mem_mb=4000,
         runtime=60,
-    params:
-        grid=as_json(GRID),
-        seeds=as_json({"seeds": config["seeds"]}),
-        meta=ANALYSIS_META,
     shell:
         "python -m glifbench weights --runs results/runs --out results/analysis "
-        "--figures results/figures --grid {params.grid:q} --seeds {params.seeds:q} "
-        "--meta {params.meta:q} > {log} 2>&1"
+        "--figures results/figures --grid {input.grid:q} --seeds {input.seeds:q} "
+        "--meta {input.meta:q} > {log} 2>&1"
 
 
 rule cost:
     input:
-        [
+        **ANALYSIS_INPUTS,
+        runs=[
             f"{run_dir(task, 'CRNN', unit, seed)}/{name}"
             for task, unit in CRNN_UNITS
             for seed in config["seeds"]
             for name in ("model.pt", "config.json", TEST_FILE)
         ],
-        [path for task in GRID["table3_tasks"] for path in TRAIN_DATA[task].values()],
+        data=[
+            path for task in GRID["table3_tasks"] for path in TRAIN_DATA[task].values()
+        ],
     output:
         cost_outputs(),
     log:
@@ -75,14 +72,11 @@ rule cost:
         mem_mb=4000,
         runtime=60,
     params:
-        grid=as_json(GRID),
-        seeds=as_json({"seeds": config["seeds"]}),
-        meta=ANALYSIS_META,
         trials=config["analysis"]["cost_trials"] or "null",
     shell:
         "python -m glifbench cost --runs results/runs --out results/analysis "
-        "--figures results/figures --grid {params.grid:q} --seeds {params.seeds:q} "
-        "--meta {params.meta:q} --max-trials {params.trials} > {log} 2>&1"
+        "--figures results/figures --grid {input.grid:q} --seeds {input.seeds:q} "
+        "--meta {input.meta:q} --max-trials {params.trials} > {log} 2>&1"
 
 
 rule analysis:

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -18,6 +19,7 @@ from glifbench.layout import (
     study_run_dir,
 )
 from glifbench.data.sot_store import shard_sizes
+from glifbench.io import atomic_path
 
 min_version("9.0")
 
@@ -54,8 +56,50 @@ SPLITS = ["train", "val"]
 
 
 def as_json(value):
-    """A config section as one JSON argument for `python -m glifbench`."""
+    """A short value (a few keys) as one JSON argument for `python -m glifbench`."""
     return json.dumps(value, sort_keys=True)
+
+
+# Settings longer than a few keys reach the package as files, not as JSON on the command line
+# (printed commands stay readable). A file's name holds the hash of its content: changed settings
+# are a new input file (the job reruns), and a job never reads settings older than its config,
+# whatever --rerun-triggers says. Rule `settings_file` writes them; SETTINGS maps path -> text.
+SETTINGS = {}
+
+
+def settings_file(kind, value):
+    """The path of the settings file holding ``value`` (registered for rule `settings_file`)."""
+    text = json.dumps(value, sort_keys=True, indent=1) + "\n"
+    path = (
+        f"results/settings/{kind}-{hashlib.sha256(text.encode()).hexdigest()[:12]}.json"
+    )
+    SETTINGS[path] = text
+    return path
+
+
+def write_settings(path, text, log):
+    """Write one settings file (whole or not at all) and say so in its log."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    Path(log).write_text(f"wrote {path}\n")
+
+
+def settings_text(wildcards, output):
+    try:
+        return SETTINGS[output[0]]
+    except KeyError:
+        raise WorkflowError(
+            f"{output[0]}: no settings of this config have this content hash "
+            "(settings files are made by the jobs that read them)"
+        ) from None
+
+
+DATA_SETTINGS = {  # the data commands' settings files
+    "backgrounds": settings_file("backgrounds", config["data"]),
+    "stimulus": settings_file("sot-stimulus", config["sot"]["stimulus"]),
+    "spectrogram": settings_file("fsdd-spectrogram", config["fsdd_spectrogram"]),
+    "mnist": settings_file("mnist", config["data"]["mnist"]),
+}
 
 
 def split_shard_sizes(split):
@@ -104,26 +148,41 @@ def all_runs(files=("metrics.csv",)):
     ]
 
 
-def job_config(wildcards):
+def job_settings(task, variant=None):
     """The settings of one training job: its task's training section, model and units, with
     a study variant's overrides on top (study jobs)."""
-    variant = getattr(wildcards, "variant", None)
     sections = {k: config[k] for k in ("training", "model", "units")}
     if variant is not None:
         overrides = deep_merge(STUDY["common"], STUDY["variants"][variant])
         overrides.pop("seeds", None)
         sections = deep_merge(sections, overrides)
     training = sections["training"]
-    settings = dict(training[wildcards.task])
+    settings = dict(training[task])
     settings.update({k: training[k] for k in ("device", "threads", "progress_seconds")})
-    return as_json(
-        {"training": settings, "model": sections["model"], "units": sections["units"]}
-    )
+    return {
+        "training": settings,
+        "model": sections["model"],
+        "units": sections["units"],
+    }
+
+
+TRAIN_SETTINGS = {
+    task: settings_file(f"train-{task}", job_settings(task)) for task in TASKS
+}
 
 
 # --- study ----------------------------------------------------------------------------------
 STUDY = config["study"]
 VARIANTS = list(STUDY["variants"])
+
+
+STUDY_SETTINGS = {
+    (variant, task): settings_file(
+        f"study-{variant}-{task}", job_settings(task, variant)
+    )
+    for variant in VARIANTS
+    for task in STUDY["tasks"]
+}
 
 
 def variant_seeds(variant):
@@ -147,13 +206,20 @@ GRID = config["grid"]
 CRNN_UNITS = [
     (task, unit) for task in GRID["table3_tasks"] for unit in GRID["table3_units"]
 ]
-ANALYSIS_META = as_json(
-    {
-        "scale": config["scale"],
-        "seeds": config["seeds"],
-        "epochs": {t: config["training"][t]["epochs"] for t in TASKS},
-    }
-)
+ANALYSIS = {  # the analysis commands' settings files
+    "grid": settings_file("grid", GRID),
+    "seeds": settings_file("seeds", {"seeds": config["seeds"]}),
+    "meta": settings_file(
+        "meta",
+        {
+            "scale": config["scale"],
+            "seeds": config["seeds"],
+            "epochs": {t: config["training"][t]["epochs"] for t in TASKS},
+        },
+    ),
+    "study": settings_file("study", config["study"]),
+}
+ANALYSIS_INPUTS = {k: ANALYSIS[k] for k in ("grid", "seeds", "meta")}
 
 
 def reported(path, caption, category):

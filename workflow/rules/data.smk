@@ -24,7 +24,8 @@ rule download_dior:
 
 rule backgrounds:
     input:
-        lambda w: (
+        settings=DATA_SETTINGS["backgrounds"],
+        dior=lambda w: (
             "results/downloads/dior/Images_trainval.zip"
             if config["data"]["backgrounds"] == "dior"
             else []
@@ -45,17 +46,17 @@ rule backgrounds:
         runtime=120,
     params:
         source=config["data"]["backgrounds"],
-        zip_arg=lambda w, input: f"--zip {input[0]}" if input else "",
-        settings=as_json(config["data"]),
+        zip_arg=lambda w, input: f"--zip {input.dior}" if input.dior else "",
     shell:
         "python -m glifbench backgrounds --source {params.source} {params.zip_arg} "
         "--train-out {output.train:q} --val-out {output.val:q} "
-        "--params {params.settings:q} > {log} 2>&1"
+        "--params {input.settings:q} > {log} 2>&1"
 
 
 rule sot_shard:
     input:
-        "results/data/backgrounds/{split}.npy",
+        backgrounds="results/data/backgrounds/{split}.npy",
+        settings=DATA_SETTINGS["stimulus"],
     output:
         "results/data/sot/{split}/shard{shard}.npz",
     log:
@@ -73,11 +74,10 @@ rule sot_shard:
     params:
         n_trials=shard_trials,
         seed=config["sot"]["seed"],
-        stimulus=as_json(config["sot"]["stimulus"]),
     shell:
-        "python -m glifbench sot-shard --backgrounds {input:q} --out {output:q} "
+        "python -m glifbench sot-shard --backgrounds {input.backgrounds:q} --out {output:q} "
         "--split {wildcards.split} --shard {wildcards.shard} --n-trials {params.n_trials} "
-        "--seed {params.seed} --params {params.stimulus:q} > {log} 2>&1"
+        "--seed {params.seed} --params {input.settings:q} > {log} 2>&1"
 
 
 rule sot_index:
@@ -103,7 +103,8 @@ rule sot_index:
 
 rule sot_figure:
     input:
-        "results/data/backgrounds/val.npy",
+        backgrounds="results/data/backgrounds/val.npy",
+        settings=DATA_SETTINGS["stimulus"],
     output:
         report(
             "results/figures/fig1_sot_example.png",
@@ -121,10 +122,9 @@ rule sot_figure:
         runtime=10,
     params:
         seed=config["sot"]["seed"],
-        stimulus=as_json(config["sot"]["stimulus"]),
     shell:
-        "python -m glifbench sot-figure --backgrounds {input:q} --out {output:q} "
-        "--seed {params.seed} --params {params.stimulus:q} > {log} 2>&1"
+        "python -m glifbench sot-figure --backgrounds {input.backgrounds:q} --out {output:q} "
+        "--seed {params.seed} --params {input.settings:q} > {log} 2>&1"
 
 
 rule download_fsdd:
@@ -151,7 +151,8 @@ rule download_fsdd:
 
 rule fsdd_spectrograms:
     input:
-        lambda w: (
+        settings=DATA_SETTINGS["spectrogram"],
+        archive=lambda w: (
             "results/downloads/fsdd/recordings.tar.gz"
             if config["data"]["fsdd"]["source"] == "download"
             else []
@@ -168,11 +169,10 @@ rule fsdd_spectrograms:
         mem_mb=2000,
         runtime=30,
     params:
-        archive=lambda w, input: input[0] if input else "builtin",
-        recipe=as_json(config["fsdd_spectrogram"]),
+        archive=lambda w, input: input.archive or "builtin",
     shell:
         "python -m glifbench fsdd --archive {params.archive:q} --out {output:q} "
-        "--params {params.recipe:q} --remove-if-corrupt > {log} 2>&1"
+        "--params {input.settings:q} --remove-if-corrupt > {log} 2>&1"
 
 
 rule download_mnist:
@@ -200,7 +200,8 @@ rule download_mnist:
 
 rule mnist:
     input:
-        lambda w: expand("results/downloads/mnist/{idxfile}", idxfile=mnist_files()),
+        settings=DATA_SETTINGS["mnist"],
+        idx=lambda w: expand("results/downloads/mnist/{idxfile}", idxfile=mnist_files()),
     output:
         "results/data/mnist/mnist.npz",
     log:
@@ -214,11 +215,12 @@ rule mnist:
         runtime=30,
     params:
         source=config["data"]["mnist"]["source"],
-        folder_arg=lambda w, input: f"--folder {Path(input[0]).parent}" if input else "",
-        settings=as_json(config["data"]["mnist"]),
+        folder_arg=lambda w, input: (
+            f"--folder {Path(input.idx[0]).parent}" if input.idx else ""
+        ),
     shell:
         "python -m glifbench mnist --source {params.source} {params.folder_arg} "
-        "--out {output:q} --params {params.settings:q} --remove-if-corrupt > {log} 2>&1"
+        "--out {output:q} --params {input.settings:q} --remove-if-corrupt > {log} 2>&1"
 
 
 rule data:

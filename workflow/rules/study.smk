@@ -2,6 +2,10 @@
 
 
 use rule train as study_train with:
+    input:
+        data=lambda w: list(TRAIN_DATA[w.task].values()),
+        settings=lambda w: STUDY_SETTINGS[(w.variant, w.task)],
+        experiment="results/mlflow/experiment.json",
     output:
         **{
             name.split(".")[
@@ -21,7 +25,6 @@ use rule train as study_train with:
         seed=r"\d+",
     params:
         data=lambda w: as_json(TRAIN_DATA[w.task]),
-        settings=job_config,
         checkpoint="results/study/checkpoints/{variant}/{task}/{arch}/{unit}/seed{seed}.pt",
         out_dir=lambda w, output: Path(output.metrics).parent,
         tags=lambda w: as_json({"scale": config["scale"]}),
@@ -30,7 +33,9 @@ use rule train as study_train with:
 
 rule study_summary:
     input:
-        study_runs(["metrics.csv", "config.json"]),
+        runs=study_runs(["metrics.csv", "config.json"]),
+        study=ANALYSIS["study"],
+        meta=ANALYSIS["meta"],
     output:
         reported("results/study/summary.html", "study_summary", "Study"),
         reported("results/study/claims.html", "study_claims", "Study"),
@@ -53,11 +58,9 @@ rule study_summary:
         runtime=30,
     params:
         runs=STUDY_RUNS,
-        study=as_json(config["study"]),
-        meta=ANALYSIS_META,
     shell:
         "python -m glifbench study --runs {params.runs} --out results/study "
-        "--study {params.study:q} --meta {params.meta:q} > {log} 2>&1"
+        "--study {input.study:q} --meta {input.meta:q} > {log} 2>&1"
 
 
 rule study:

@@ -28,6 +28,7 @@ rule mlflow_experiment:
 rule train:
     input:
         data=lambda w: list(TRAIN_DATA[w.task].values()),
+        settings=lambda w: TRAIN_SETTINGS[w.task],
         experiment="results/mlflow/experiment.json",
     output:
         **{
@@ -54,7 +55,6 @@ rule train:
         gpu=config["resources"]["train"]["gpu"],
     params:
         data=lambda w: as_json(TRAIN_DATA[w.task]),
-        settings=job_config,
         checkpoint="results/checkpoints/{task}/{arch}/{unit}/seed{seed}.pt",
         out_dir=lambda w, output: Path(output.metrics).parent,
         tags=as_json({"scale": config["scale"]}),
@@ -62,7 +62,7 @@ rule train:
     shell:
         "python -m glifbench train --task {wildcards.task} --arch {wildcards.arch} "
         "--unit {wildcards.unit} --seed {wildcards.seed} --out-dir {params.out_dir:q} "
-        "--checkpoint {params.checkpoint:q} --data {params.data:q} --config {params.settings:q} "
+        "--checkpoint {params.checkpoint:q} --data {params.data:q} --config {input.settings:q} "
         "--experiment {input.experiment:q} --tags {params.tags:q} {params.study} "
         "--remove-if-corrupt > {log} 2>&1"
 
