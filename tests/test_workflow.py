@@ -351,3 +351,16 @@ def test_json_arguments_are_inline_or_files(tmp_path):
     path.write_text("[1, 2]")
     with pytest.raises(argparse.ArgumentTypeError, match="must be a JSON object"):
         _json(str(path))
+
+
+@pytest.mark.parametrize(("target", "trained"), [
+    ("fig7", {(t, "CRNN", u) for t in ("mnist", "fsdd", "sot") for u in ("LIF", "BLI")}),
+    ("table1", {("sot", a, "Real") for a in ("CNN", "DCNN", "CNN-RNN", "CRNN", "CRNN-Shallow", "CNN-CRNN", "CRNN-CNN")}),
+    ("fig5", {("sot", "CNN", "BA"), ("sot", "CRNN", "BA"), ("sot", "CRNN", "LIF")}),
+])  # fmt: skip
+def test_each_figure_is_a_target_that_trains_only_the_runs_it_shows(tmp_path, target, trained):
+    result = snakemake("-n", "-p", target, cwd=tmp_path)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    jobs = re.findall(r"glifbench train --task (\S+) --arch (\S+) --unit (\S+) --seed 0", out)
+    assert set(jobs) == trained and len(jobs) == len(trained)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from glifbench.errors import CorruptFile, DataError, TrainingError
+from glifbench.layout import TABLE_PARTS, WEIGHT_PARTS
 
 log = logging.getLogger("glifbench")
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], None], Callable[[argparse.ArgumentParser], None]]] = {}
@@ -283,12 +284,20 @@ def _analysis_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--meta", type=_json, required=True, help="scale, seeds, epochs for captions")
 
 
-@command("tables", _analysis_args)
+def _parts_args(parts: tuple[str, ...]) -> Callable[[argparse.ArgumentParser], None]:
+    def arguments(p: argparse.ArgumentParser) -> None:
+        _analysis_args(p)
+        p.add_argument("--part", nargs="+", choices=parts, default=list(parts), help="what to build (default: all)")
+
+    return arguments
+
+
+@command("tables", _parts_args(TABLE_PARTS))
 def tables_command(args: argparse.Namespace) -> None:
     """Tables I and III and the learning curves (Figs. 3, 5) from the runs' metrics."""
     from glifbench.analysis.summary import make_tables
 
-    make_tables(args.runs, args.out, args.figures, args.grid, args.seeds["seeds"], args.meta)
+    make_tables(args.runs, args.out, args.figures, args.grid, args.seeds["seeds"], args.meta, args.part)
 
 
 def _cost_args(p: argparse.ArgumentParser) -> None:
@@ -305,13 +314,13 @@ def cost_command(args: argparse.Namespace) -> None:
                 args.seeds["seeds"], args.max_trials)  # fmt: skip
 
 
-@command("weights", _analysis_args)
+@command("weights", _parts_args(WEIGHT_PARTS))
 def weights_command(args: argparse.Namespace) -> None:
     """Autapse statistics, recurrent amplitudes, activity and Fig. 7 from the trained models."""
     from glifbench.analysis.summary import weight_report
 
     weight_report(args.runs, args.out, args.figures, args.grid["table3_tasks"], args.grid["table3_units"],
-                  args.seeds["seeds"], args.meta)  # fmt: skip
+                  args.seeds["seeds"], args.meta, args.part)  # fmt: skip
 
 
 def _study_args(p: argparse.ArgumentParser) -> None:

@@ -13,6 +13,10 @@ from typing import Any
 FIG5 = (("BCNN (CNN, BA)", "sot", "CNN", "BA"), ("BCRNN (CRNN, BA)", "sot", "CRNN", "BA"),
         ("SCRNN (CRNN, LIF)", "sot", "CRNN", "LIF"))  # fmt: skip
 
+# The analysis in parts, each a rule of its own that reads only the runs it shows
+TABLE_PARTS = ("table1", "table3", "fig5")  # `glifbench tables --part`: Table I + Fig. 3, Table III, Fig. 5
+WEIGHT_PARTS = ("autapses", "amplitude", "activity")  # `glifbench weights --part`: + Fig. 7, amplitude, activity
+
 RUN_FILES = ("metrics.csv", "timing.csv", "model.pt", "activity.json", "config.json")  # every run
 TEST_FILE = "test.json"  # runs of the main grid also evaluate the test split once, at the end
 RUNS = "results/runs"

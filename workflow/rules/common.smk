@@ -13,6 +13,7 @@ from glifbench.layout import (
     RUN_FILES,
     STUDY_ARCH,
     STUDY_RUNS,
+    FIG5,
     TEST_FILE,
     job_grid,
     run_dir,
@@ -226,28 +227,91 @@ def reported(path, caption, category):
     return report(path, caption=f"../report/{caption}.rst", category=category)
 
 
-def table_outputs():
-    out = []
+def part_outputs():
+    """The outputs of each analysis part (empty where the grid leaves the part out)."""
+    out = {
+        k: [] for k in ("table1", "table3", "fig5", "autapses", "amplitude", "activity")
+    }
     if GRID["table1"]:
-        out += [
+        out["table1"] = [
             reported("results/tables/table1.html", "table1", "Tables"),
             reported("results/figures/fig3_learning_curves.png", "fig3", "Figures"),
             reported("results/figures/table1.png", "table1_figure", "Tables"),
             "results/tables/table1.csv",
             "results/tables/table1.md",
         ]
-    if GRID["table3_tasks"] and GRID["table3_units"]:
-        out += [
+    if CRNN_UNITS:
+        out["table3"] = [
             reported("results/tables/table3.html", "table3", "Tables"),
             "results/tables/table3.csv",
             "results/tables/table3.md",
             reported("results/figures/table3.png", "table3_figure", "Tables"),
         ]
+        for part, name in (
+            ("amplitude", "recurrent_amplitude"),
+            ("activity", "activity"),
+        ):
+            out[part] = [
+                reported(f"results/analysis/{name}.html", name, "Analysis"),
+                f"results/analysis/{name}.csv",
+                f"results/analysis/{name}.md",
+                reported(f"results/figures/{name}.png", f"{name}_figure", "Analysis"),
+            ]
     if GRID["fig5"]:
-        out.append(
+        out["fig5"] = [
             reported("results/figures/fig5_binary_networks.png", "fig5", "Figures")
-        )
+        ]
+    if CRNN_UNITS and {"LIF", "BLI"} <= set(GRID["table3_units"]):
+        out["autapses"] = [
+            reported("results/analysis/autapses.html", "autapses", "Analysis"),
+            "results/analysis/autapses.csv",
+            "results/analysis/autapses.md",
+            reported("results/figures/fig7_kernels.png", "fig7", "Figures"),
+            reported("results/figures/autapses.png", "autapses_figure", "Analysis"),
+        ]
     return out
+
+
+PART_OUTPUTS = part_outputs()
+
+
+def part_runs(part):
+    """The run files each analysis part reads: only the runs it shows."""
+    seeds = config["seeds"]
+    crnn = lambda units, names: [
+        f"{run_dir(task, 'CRNN', unit, seed)}/{name}"
+        for task, unit in CRNN_UNITS
+        if unit in units
+        for seed in seeds
+        for name in names
+    ]
+    if part == "table1":
+        jobs = [("sot", arch, "Real") for arch in GRID["table1"]]
+        names = ["metrics.csv", "config.json"]
+    elif part == "table3":
+        jobs = job_grid({**GRID, "table1": [], "fig5": False}) if CRNN_UNITS else []
+        names = ["config.json", TEST_FILE]
+    elif part == "fig5":
+        jobs = [tuple(job) for _, *job in FIG5] if GRID["fig5"] else []
+        names = ["metrics.csv", "config.json"]
+    elif part == "autapses":
+        return (
+            crnn({"LIF", "BLI"}, ["model.pt", "config.json"])
+            if PART_OUTPUTS[part]
+            else []
+        )
+    elif part == "amplitude":
+        return crnn(GRID["table3_units"], ["model.pt", "config.json"])
+    elif part == "activity":
+        return crnn(GRID["table3_units"], ["activity.json"])
+    elif part == "cost":
+        return crnn(GRID["table3_units"], ["model.pt", "config.json", TEST_FILE])
+    return [
+        f"{run_dir(*job, seed)}/{name}"
+        for job in jobs
+        for seed in seeds
+        for name in names
+    ]
 
 
 def cost_outputs():
@@ -262,25 +326,3 @@ def cost_outputs():
         "results/analysis/cost_runs.html",
         reported("results/figures/cost.png", "cost_figure", "Figures"),
     ]
-
-
-def weight_outputs():
-    if not CRNN_UNITS:
-        return []
-    out = []
-    for name in ("recurrent_amplitude", "activity"):
-        out += [
-            reported(f"results/analysis/{name}.html", name, "Analysis"),
-            f"results/analysis/{name}.csv",
-            f"results/analysis/{name}.md",
-            reported(f"results/figures/{name}.png", f"{name}_figure", "Analysis"),
-        ]
-    if {"LIF", "BLI"} <= set(GRID["table3_units"]):
-        out += [
-            reported("results/analysis/autapses.html", "autapses", "Analysis"),
-            "results/analysis/autapses.csv",
-            "results/analysis/autapses.md",
-            reported("results/figures/fig7_kernels.png", "fig7", "Figures"),
-            reported("results/figures/autapses.png", "autapses_figure", "Analysis"),
-        ]
-    return out

@@ -21,7 +21,7 @@ from glifbench.models.saved import load_model
 from glifbench.models.weights import extract_weights
 from glifbench.tables import paper
 from glifbench.tables.build import summarise, table1, table3, write_table
-from glifbench.layout import FIG5, job_grid, run_dir
+from glifbench.layout import FIG5, TABLE_PARTS, WEIGHT_PARTS, job_grid, run_dir
 from glifbench.tasks import task as task_of
 
 
@@ -35,23 +35,30 @@ def caption(meta: dict[str, Any], sep: str = " ") -> str:
     return text
 
 
-def make_tables(runs_root: Path, out: Path, figures: Path, grid: dict, seeds: Sequence[int], meta: dict) -> None:
-    """Tables I and III (csv, md, html) and Figs. 3 and 5 from the runs' metrics."""
-    dirs = sorted({run_dir(t, a, u, s, str(runs_root)) for t, a, u in job_grid(grid) for s in seeds})
-    metrics = load_metrics(dirs)
+def _dirs(runs_root: Path, jobs: Sequence[tuple[str, str, str]], seeds: Sequence[int]) -> list[str]:
+    return sorted({run_dir(t, a, u, s, str(runs_root)) for t, a, u in jobs for s in seeds})
+
+
+def make_tables(runs_root: Path, out: Path, figures: Path, grid: dict, seeds: Sequence[int], meta: dict,
+                parts: Sequence[str] = TABLE_PARTS) -> None:  # fmt: skip
+    """Tables I and III (csv, md, html) and Figs. 3 and 5, each ``part`` from its own runs only:
+    ``table1`` (Table I and Fig. 3: SOT, ``grid.table1`` architectures), ``table3`` (the Table III
+    grid's test results), ``fig5`` (BCNN, BCRNN, SCRNN learning curves)."""
     note = caption(meta)
-    if grid["table1"]:
+    if "table1" in parts and grid["table1"]:
+        metrics = load_metrics(_dirs(runs_root, [("sot", a, "Real") for a in grid["table1"]], seeds))
         write_table(table1(final_epochs(metrics), grid["table1"]), out / "table1",
                     f"Table I: SOT validation loss per architecture -- {note}")  # fmt: skip
         plot_table1(final_epochs(metrics), grid["table1"], figures / "table1.png", f"Table I -- {note}")
         plot_curves(metrics, [(a, "sot", a, "Real") for a in grid["table1"]], figures / "fig3_learning_curves.png",
                     f"Fig. 3: real-valued networks on SOT\n{caption(meta, chr(10))}")  # fmt: skip
-    if grid["table3_tasks"]:
+    if "table3" in parts and grid["table3_tasks"] and grid["table3_units"]:
         title = f"Table III: test accuracy (MNIST, FSDD) and validation MSE (SOT) per unit type -- {note}"
-        tests = load_tests(dirs)
+        tests = load_tests(_dirs(runs_root, job_grid({**grid, "table1": [], "fig5": False}), seeds))
         write_table(table3(tests, grid["table3_units"]), out / "table3", title)
         plot_table3(tests, grid["table3_units"], figures / "table3.png", f"Table III -- {note}")
-    if grid["fig5"]:
+    if "fig5" in parts and grid["fig5"]:
+        metrics = load_metrics(_dirs(runs_root, [tuple(job) for _, *job in FIG5], seeds))
         plot_curves(metrics, list(FIG5), figures / "fig5_binary_networks.png",
                     f"Fig. 5: binary-activation networks on SOT\n{caption(meta, chr(10))}")  # fmt: skip
 
@@ -110,44 +117,55 @@ def layer_activity(records: Sequence[dict]) -> pd.DataFrame:
 
 
 def weight_report(runs_root: Path, out: Path, figures: Path, tasks: Sequence[str], units: Sequence[str],
-                  seeds: Sequence[int], meta: dict) -> None:  # fmt: skip
-    """Autapse statistics (LIF vs BLI), MNIST recurrent amplitude, activity, and Fig. 7."""
+                  seeds: Sequence[int], meta: dict, parts: Sequence[str] = WEIGHT_PARTS) -> None:  # fmt: skip
+    """Each ``part`` from the CRNN runs it shows: ``autapses`` (Wilcoxon tests LIF vs BLI, the
+    autapse strip plot and Fig. 7; LIF and BLI models only), ``amplitude`` (recurrent weight
+    amplitude; every unit's models), ``activity`` (the runs' activity.json)."""
     note = caption(meta)
+    lif_bli = "autapses" in parts and {"LIF", "BLI"} <= set(units)
+    needed = list(units) if "amplitude" in parts else ["LIF", "BLI"] if lif_bli else []
     layers = {
         (task, unit): [l for s in seeds for l in extract_weights(load_model(run_dir(task, "CRNN", unit, s, str(runs_root))))]
-        for task in tasks for unit in units
+        for task in tasks for unit in needed
     }  # fmt: skip
+    if lif_bli:
+        _autapse_report(layers, out, figures, tasks, seeds, meta)
+    if "amplitude" in parts:
+        amplitude = []
+        for task in tasks:
+            for unit in units:
+                rec = np.concatenate([l.recurrent.numpy().ravel() for l in layers[(task, unit)]])
+                amplitude.append({"task": task, "unit": unit, "recurrent mean-squared amplitude": mean_squared(rec),
+                                  "paper": _paper_amplitude(task, unit)})  # fmt: skip
+        write_table(pd.DataFrame(amplitude), out / "recurrent_amplitude", f"Recurrent weight amplitude per unit type -- {note}")
+        plot_amplitude(pd.DataFrame(amplitude), figures / "recurrent_amplitude.png", f"Recurrent weight amplitude -- {note}")
+    if "activity" in parts:
+        records = _activity_records(runs_root, tasks, units, seeds)
+        write_table(activity_table(records), out / "activity", f"Activity per unit type -- {note}")
+        plot_activity(layer_activity(records), paper.ACTIVITY, figures / "activity.png",
+                      f"Activity per unit type and layer (validation, last epoch, mean over seeds)\n{caption(meta, chr(10))}")  # fmt: skip
+
+
+def _autapse_report(layers: dict, out: Path, figures: Path, tasks: Sequence[str], seeds: Sequence[int], meta: dict) -> None:
+    """Wilcoxon rank-sum tests LIF vs BLI per task (with a plain reading), Fig. 7 and the strip plot."""
+    note = caption(meta)
     rows = []
     for task in tasks:
-        if {"LIF", "BLI"} <= set(units):
-            table = compare(weight_sets(layers[(task, "LIF")]), weight_sets(layers[(task, "BLI")]), ("LIF", "BLI"))
-            table.insert(0, "task", task)
-            rows.append(table)
-    if rows:
-        autapses = pd.concat(rows, ignore_index=True)
-        autapses["paper"] = autapses["set"].map({
-            "feedforward": "not significantly different", "recurrent": "not significantly different",
-            "autapses": "significantly different: LIF all positive, BLI all negative",
-        })  # fmt: skip
-        autapses["here"] = [reading(row) for row in autapses.to_dict("records")]
-        write_table(autapses, out / "autapses", f"Wilcoxon rank-sum tests, LIF vs BLI weights -- {note}")
-        shown = "sot" if "sot" in tasks else tasks[0]
-        per_seed = {u: len(layers[(shown, u)]) // len(seeds) for u in ("LIF", "BLI")}  # layers of one network
-        lif_bli = {u: layers[(shown, u)][per_seed[u] - 1] for u in ("LIF", "BLI")}  # the first seed's last layer
-        plot_kernels(lif_bli, figures / "fig7_kernels.png",
-                     f"Fig. 7: learned kernels, LIF vs BLI, {task_of(shown).label}, seed {seeds[0]}\n{caption(meta, chr(10))}")  # fmt: skip
-        autapse_values = {t: {u: weight_sets(layers[(t, u)])["autapses"] for u in ("LIF", "BLI")} for t in tasks}
-        plot_autapses(autapse_values, autapses[autapses.set == "autapses"], figures / "autapses.png",
-                      f"Autapses, LIF vs BLI -- {note}")  # fmt: skip
-    amplitude = []
-    for task in tasks:
-        for unit in units:
-            rec = np.concatenate([l.recurrent.numpy().ravel() for l in layers[(task, unit)]])
-            amplitude.append({"task": task, "unit": unit, "recurrent mean-squared amplitude": mean_squared(rec),
-                              "paper": _paper_amplitude(task, unit)})  # fmt: skip
-    write_table(pd.DataFrame(amplitude), out / "recurrent_amplitude", f"Recurrent weight amplitude per unit type -- {note}")
-    plot_amplitude(pd.DataFrame(amplitude), figures / "recurrent_amplitude.png", f"Recurrent weight amplitude -- {note}")
-    records = _activity_records(runs_root, tasks, units, seeds)
-    write_table(activity_table(records), out / "activity", f"Activity per unit type -- {note}")
-    plot_activity(layer_activity(records), paper.ACTIVITY, figures / "activity.png",
-                  f"Activity per unit type and layer (validation, last epoch, mean over seeds)\n{caption(meta, chr(10))}")  # fmt: skip
+        table = compare(weight_sets(layers[(task, "LIF")]), weight_sets(layers[(task, "BLI")]), ("LIF", "BLI"))
+        table.insert(0, "task", task)
+        rows.append(table)
+    autapses = pd.concat(rows, ignore_index=True)
+    autapses["paper"] = autapses["set"].map({
+        "feedforward": "not significantly different", "recurrent": "not significantly different",
+        "autapses": "significantly different: LIF all positive, BLI all negative",
+    })  # fmt: skip
+    autapses["here"] = [reading(row) for row in autapses.to_dict("records")]
+    write_table(autapses, out / "autapses", f"Wilcoxon rank-sum tests, LIF vs BLI weights -- {note}")
+    shown = "sot" if "sot" in tasks else tasks[0]
+    per_seed = {u: len(layers[(shown, u)]) // len(seeds) for u in ("LIF", "BLI")}  # layers of one network
+    last = {u: layers[(shown, u)][per_seed[u] - 1] for u in ("LIF", "BLI")}  # the first seed's last layer
+    plot_kernels(last, figures / "fig7_kernels.png",
+                 f"Fig. 7: learned kernels, LIF vs BLI, {task_of(shown).label}, seed {seeds[0]}\n{caption(meta, chr(10))}")  # fmt: skip
+    autapse_values = {t: {u: weight_sets(layers[(t, u)])["autapses"] for u in ("LIF", "BLI")} for t in tasks}
+    plot_autapses(autapse_values, autapses[autapses.set == "autapses"], figures / "autapses.png",
+                  f"Autapses, LIF vs BLI -- {note}")  # fmt: skip
