@@ -346,11 +346,16 @@ def test_json_arguments_are_inline_or_files(tmp_path):
     path = tmp_path / "s.json"
     path.write_text('{"lr": 0.001}')
     assert _json(str(path)) == _json('{"lr": 0.001}') == {"lr": 0.001}
-    with pytest.raises(argparse.ArgumentTypeError, match="neither a JSON object nor a readable file"):
+    with pytest.raises(argparse.ArgumentTypeError, match="neither JSON .* nor a file: '.*missing.json'"):
         _json(str(tmp_path / "missing.json"))
     path.write_text("[1, 2]")
     with pytest.raises(argparse.ArgumentTypeError, match="must be a JSON object"):
         _json(str(path))
+    path.write_text("{lr: 1}")
+    with pytest.raises(argparse.ArgumentTypeError, match="s.json: not valid JSON"):
+        _json(str(path))
+    with pytest.raises(argparse.ArgumentTypeError, match="must be a JSON object"):
+        _json("[1]")
 
 
 @pytest.mark.parametrize(("target", "trained"), [

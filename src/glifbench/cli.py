@@ -35,17 +35,16 @@ def command(name: str, arguments: Callable[[argparse.ArgumentParser], None]):
 def _json(text: str) -> dict:
     """A JSON object, written inline (``'{"lr": 0.001}'``) or as the path of a JSON file (the
     workflow's settings files); argparse names the option in its error message."""
-    source = "JSON"
-    if not text.lstrip().startswith("{"):
-        source = text
-        try:
-            text = Path(text).read_text()
-        except OSError as err:
-            raise argparse.ArgumentTypeError(f"neither a JSON object nor a readable file: {err}") from err
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
-        raise argparse.ArgumentTypeError(f"not valid {source}: {err}") from err
+        path = Path(text)
+        if not path.is_file():
+            raise argparse.ArgumentTypeError(f"neither JSON ({err}) nor a file: {text[:200]!r}") from err
+        try:
+            value = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise argparse.ArgumentTypeError(f"{path}: not valid JSON: {err}") from err
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError(f"must be a JSON object, got {text[:60]!r}")
     return value
