@@ -166,6 +166,14 @@ def test_figures_build_headless(tmp_path):
     amplitude = pd.DataFrame({"task": "mnist", "unit": ["BLI", "BA"], "recurrent mean-squared amplitude": [0.5, 0.03],
                               "paper": [0.78, 0.04]})  # fmt: skip
     assert plot_amplitude(amplitude, tmp_path / "amp.png", "test").stat().st_size > 1000
+    from glifbench.analysis.summary import step_activity
+    from glifbench.figures.analysis import plot_activity_time
+
+    records = [{"task": "sot", "unit": "LIF", "seed": s, "per_step": {"body.0": [0.0, 0.2, 0.1], "body.1": [0.2, 0.4, 0.1]}}
+               for s in (0, 1)]  # fmt: skip
+    steps = step_activity(records)
+    assert steps[steps.seed == 0]["active"].tolist() == pytest.approx([0.1, 0.3, 0.1])  # mean over layers
+    assert plot_activity_time(steps, {"LIF": 0.107}, tmp_path / "time.png", "test").stat().st_size > 1000
 
 
 def test_study_summary_and_claims_from_validation_only(tmp_path):

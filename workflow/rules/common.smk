@@ -257,6 +257,9 @@ def part_outputs():
                 f"results/analysis/{name}.md",
                 reported(f"results/figures/{name}.png", f"{name}_figure", "Analysis"),
             ]
+        out["activity"].append(
+            reported("results/figures/activity_time.png", "activity_time", "Analysis")
+        )
     if GRID["fig5"]:
         out["fig5"] = [
             reported("results/figures/fig5_binary_networks.png", "fig5", "Figures")

@@ -13,7 +13,7 @@ import pandas as pd
 from glifbench.analysis.runs import final_epochs, load_metrics, load_tests
 from glifbench.analysis.weights import compare, mean_squared, weight_sets
 from glifbench.errors import DataError
-from glifbench.figures.analysis import plot_activity, plot_amplitude, plot_autapses
+from glifbench.figures.analysis import plot_activity, plot_activity_time, plot_amplitude, plot_autapses
 from glifbench.figures.curves import plot_curves
 from glifbench.figures.kernels import plot_kernels
 from glifbench.figures.tables import plot_table1, plot_table3
@@ -116,6 +116,16 @@ def layer_activity(records: Sequence[dict]) -> pd.DataFrame:
     return frame.groupby(["task", "unit", "layer"], sort=False, as_index=False)["active"].mean()
 
 
+def step_activity(records: Sequence[dict]) -> pd.DataFrame:
+    """The fraction of active units at each time step per (task, unit, seed), mean over layers."""
+    rows = []
+    for r in records:
+        steps = np.mean([np.asarray(v, dtype=float) for v in r["per_step"].values()], axis=0)
+        rows += [{"task": r["task"], "unit": r["unit"], "seed": r["seed"], "step": t, "active": a}
+                 for t, a in enumerate(steps)]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def weight_report(runs_root: Path, out: Path, figures: Path, tasks: Sequence[str], units: Sequence[str],
                   seeds: Sequence[int], meta: dict, parts: Sequence[str] = WEIGHT_PARTS) -> None:  # fmt: skip
     """Each ``part`` from the CRNN runs it shows: ``autapses`` (Wilcoxon tests LIF vs BLI, the
@@ -144,6 +154,8 @@ def weight_report(runs_root: Path, out: Path, figures: Path, tasks: Sequence[str
         write_table(activity_table(records), out / "activity", f"Activity per unit type -- {note}")
         plot_activity(layer_activity(records), paper.ACTIVITY, figures / "activity.png",
                       f"Activity per unit type and layer (validation, last epoch, mean over seeds)\n{caption(meta, chr(10))}")  # fmt: skip
+        plot_activity_time(step_activity(records), paper.ACTIVITY, figures / "activity_time.png",
+                           f"Activity over time (validation, last epoch, mean over layers and seeds)\n{caption(meta, chr(10))}")  # fmt: skip
 
 
 def _autapse_report(layers: dict, out: Path, figures: Path, tasks: Sequence[str], seeds: Sequence[int], meta: dict) -> None:

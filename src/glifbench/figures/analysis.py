@@ -77,3 +77,24 @@ def plot_amplitude(amplitude: pd.DataFrame, dest: str | Path, title: str) -> Pat
         ax.set_title(task_of(name).label, fontsize=10)
     fig.suptitle(title + "\nred: the paper (MNIST)", fontsize=9)
     return save_figure(fig, dest)
+
+
+def plot_activity_time(per_step: pd.DataFrame, paper: Mapping[str, float], dest: str | Path, title: str) -> Path:
+    """The network's fraction of active units at each time step, one line per unit type (mean
+    over layers and seeds), a panel per task; the paper's SOT means (LIF, BLI) dashed."""
+    tasks = list(dict.fromkeys(per_step.task))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 3.4), constrained_layout=True, squeeze=False)
+    for ax, name in zip(axes[0], tasks, strict=True):
+        rows = per_step[per_step.task == name]
+        for k, (unit, group) in enumerate(rows.groupby("unit", sort=False)):
+            mean = group.groupby("step")["active"].mean()
+            ax.plot(mean.index, mean.to_numpy(), color=f"C{k % 10}", lw=1.2, label=unit)
+            if name == "sot" and unit in paper:
+                ax.axhline(paper[unit], color=f"C{k % 10}", ls="--", lw=0.8)
+        ax.set_xlabel("time step")
+        ax.set_ylabel("fraction of units active")
+        ax.set_title(task_of(name).label, fontsize=9)
+        ax.set_ylim(bottom=0)
+    axes[0][-1].legend(fontsize=7, ncol=2, loc="best")
+    fig.suptitle(title, fontsize=9)
+    return save_figure(fig, dest)
