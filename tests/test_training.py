@@ -376,3 +376,27 @@ def test_two_jobs_logging_the_same_dataset_at_once_both_link_it(monkeypatch):
     with pytest.raises(Exception, match="too long"):
         run.log_datasets({"arrays": "a.npz"}, {"arrays": "3f3806fd1b" + "0" * 54})
     assert run.client.calls == 1
+
+
+def test_weights_are_stored_once_and_survive_snakemake_deleting_the_outputs(tmp_path, fsdd_file, caplog):
+    """model.pt is a hard link to the checkpoint's last weights file (one copy on disk, none
+    inside the checkpoint); deleting the run's outputs, as Snakemake does before a rerun, leaves
+    a checkpoint that finishes the job without training; a changed weights file starts afresh."""
+    data = {"arrays": str(fsdd_file)}
+    first = train(spec(tmp_path, "fsdd", data, epochs=2))
+    model = tmp_path / "run/model.pt"
+    weights = sorted(tmp_path.glob("ckpt-e*.weights.pt"))
+    assert [w.name for w in weights] == ["ckpt-e0002.weights.pt"]  # the epoch-1 file is gone
+    assert model.stat().st_ino == weights[0].stat().st_ino
+    assert "model" not in torch.load(tmp_path / "ckpt.pt", weights_only=False)
+    before = model.read_bytes()
+    for f in (tmp_path / "run").iterdir():
+        f.unlink()
+    caplog.set_level("INFO", logger="glifbench.train")
+    again = train(spec(tmp_path, "fsdd", data, epochs=2))
+    assert "resuming after epoch 2" in caplog.text and "epoch 1 {" not in caplog.text
+    assert again["history"] == first["history"] and model.read_bytes() == before
+    weights[0].write_bytes(before[:-1] + b"x")  # a damaged weights file: never trusted
+    caplog.clear()
+    train(spec(tmp_path, "fsdd", data, epochs=2))
+    assert "weights file ckpt-e0002.weights.pt is missing or changed; starting afresh" in caplog.text

@@ -7,15 +7,22 @@ readout layer of SOT (14,400 inputs) has its own learning rate ``readout_lr``.
 
 Determinism and resumption: the weights are initialised from ``seed``; epoch ``e`` reseeds torch
 with ``(seed, e)`` and draws its batch order from ``numpy.random.default_rng([seed, e])``, and the
-checkpoint written after every epoch holds the model and optimiser state. A job killed at any
-point and started again continues from its last checkpoint and ends with the same weights and
-metrics as an uninterrupted run.
+checkpoint written after every epoch holds the optimiser state and names the weights file of its
+epoch. A job killed at any point and started again continues from its last checkpoint and ends
+with the same weights and metrics as an uninterrupted run.
+
+The weights are stored once: each epoch's ``state_dict`` goes to ``<checkpoint>-e<epoch>.weights.pt``
+beside the checkpoint (the previous epoch's file is removed once the checkpoint names the new one),
+and the run's ``model.pt`` is a hard link to the last of them (a copy only where the file system
+has no hard links). Snakemake deleting a failed or rerun job's outputs leaves the checkpoint whole.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
+import os
+import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -28,6 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from glifbench.data.fetch import file_digest
 from glifbench.errors import Terminated, TrainingError
 from glifbench.io import atomic_path, save_json
 from glifbench.layout import TEST_FILE
@@ -181,9 +189,35 @@ def _means(task: Task, total: dict[str, float]) -> dict[str, float]:
     return means
 
 
-def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+def _save_weights(dest: Path, model: nn.Module) -> None:
+    with atomic_path(dest, suffix=".pt") as tmp, open(tmp, "wb") as handle:
+        # a file object, not a path: torch names the archive's root after a path's file name,
+        # which would put the temporary name into the bytes
+        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, handle)
+
+
+def _weights_files(checkpoint: Path) -> list[Path]:
+    return sorted(checkpoint.parent.glob(f"{checkpoint.stem}-e*.weights.pt"))
+
+
+def _save_checkpoint(path: Path, model: nn.Module, state: dict[str, Any]) -> None:
+    """The epoch's weights file, then the checkpoint naming it (with its sha256), then the older
+    weights files go: a crash at any point leaves a checkpoint whose weights file exists."""
+    weights = path.parent / f"{path.stem}-e{len(state['history']):04d}.weights.pt"
+    _save_weights(weights, model)
     with atomic_path(path, suffix=".pt") as tmp:
-        torch.save(state, tmp)
+        torch.save({**state, "weights": weights.name, "weights_sha256": file_digest(weights, "sha256")}, tmp)
+    for old in _weights_files(path):
+        if old != weights:
+            old.unlink(missing_ok=True)
+
+
+def _checkpoint_weights(spec: JobSpec, state: dict[str, Any]) -> dict[str, torch.Tensor] | None:
+    """The weights a checkpoint names, if that file is there and unchanged."""
+    path = spec.checkpoint.parent / state.get("weights", "")
+    if "weights" not in state or not path.is_file() or file_digest(path, "sha256") != state["weights_sha256"]:
+        return None
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def _load_checkpoint(spec: JobSpec) -> dict[str, Any] | None:
@@ -204,6 +238,13 @@ def _load_checkpoint(spec: JobSpec) -> dict[str, Any] | None:
         log.warning("%s: checkpoint %s has %d epochs, %d asked; starting afresh", spec.name, spec.checkpoint,
                     len(state["history"]), spec.settings["epochs"])  # fmt: skip
         return None
+    if "model" not in state:  # weights in a file of their own (older checkpoints hold them inline)
+        weights = _checkpoint_weights(spec, state)
+        if weights is None:
+            log.warning("%s: checkpoint %s: its weights file %s is missing or changed; starting afresh",
+                        spec.name, spec.checkpoint, state.get("weights"))  # fmt: skip
+            return None
+        state["model"] = weights
     return state
 
 
@@ -275,10 +316,9 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
         row.update({f"activity_{k}": float(np.mean(v)) for k, v in activity.items()})
         row["seconds"] = time.perf_counter() - start
         history.append(row)
-        _save_checkpoint(spec.checkpoint, {
-            "fingerprint": spec.fingerprint, "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(), "history": history, "run_id": run_id,
-            "activity": activity,
+        _save_checkpoint(spec.checkpoint, model, {
+            "fingerprint": spec.fingerprint, "optimizer": optimizer.state_dict(), "history": history,
+            "run_id": run_id, "activity": activity,
         })  # fmt: skip
         log.info("%s: epoch %d %s", spec.name, epoch + 1, {k: round(v, 4) for k, v in row.items() if isinstance(v, float)})
         if on_epoch is not None:
@@ -302,6 +342,24 @@ def _write_csv(dest: Path, rows: list[dict], columns: list[str]) -> None:
         writer.writerows(rows)
 
 
+def _link_weights(spec: JobSpec, model: nn.Module, dest: Path) -> None:
+    """``model.pt``: a hard link to the checkpoint's weights file of the last epoch when it holds
+    exactly these weights (one stored copy), else (no such file, no hard links) written anew."""
+    files = _weights_files(spec.checkpoint)
+    if files:
+        with atomic_path(dest, suffix=".pt") as tmp:
+            tmp.unlink()
+            try:
+                os.link(files[-1], tmp)
+            except OSError:
+                shutil.copyfile(files[-1], tmp)
+        saved = torch.load(dest, map_location="cpu", weights_only=True)
+        if saved.keys() == model.state_dict().keys() and all(torch.equal(saved[k], v.detach().cpu())
+                                                             for k, v in model.state_dict().items()):  # fmt: skip
+            return
+    _save_weights(dest, model)
+
+
 def write_outputs(spec: JobSpec, model: nn.Module, history: list[dict], activity: dict, test: dict | None) -> None:
     """metrics.csv (results only: identical jobs write identical bytes), timing.csv, model.pt
     (state_dict), activity.json, config.json and, if evaluated, test.json; each atomically."""
@@ -309,10 +367,7 @@ def write_outputs(spec: JobSpec, model: nn.Module, history: list[dict], activity
     columns = sorted({k for row in history for k in row} - set(TIMING_COLUMNS), key=lambda k: (k != "epoch", k))
     _write_csv(out / "metrics.csv", history, columns)
     _write_csv(out / "timing.csv", history, ["epoch", *TIMING_COLUMNS])
-    with atomic_path(out / "model.pt", suffix=".pt") as tmp, open(tmp, "wb") as handle:
-        # a file object, not a path: torch names the archive's root after a path's file name,
-        # which would put the temporary name into the bytes
-        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, handle)
+    _link_weights(spec, model, out / "model.pt")
     if test is not None:
         save_json(out / TEST_FILE, {"split": spec.descriptor.test_split, "epoch": len(history), **test})
     per_layer = {k: float(np.mean(v)) for k, v in activity.items()}
