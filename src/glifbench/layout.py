@@ -39,6 +39,26 @@ def job_grid(grid: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     return list(dict.fromkeys(jobs))
 
 
+def part_jobs(part: str, grid: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """``(task, arch, unit)`` of the runs an analysis part shows (none where the grid leaves the
+    part out): ``table1``, ``table3`` (with the CNN-RNN baselines), ``fig5``; ``autapses`` (the
+    LIF and BLI CRNNs), ``amplitude``, ``activity`` and ``cost`` (every Table III CRNN)."""
+    tasks, units = grid["table3_tasks"], grid["table3_units"]
+    if part == "table1":
+        return job_grid({**grid, "table3_tasks": [], "fig5": False})
+    if part == "fig5":
+        return job_grid({**grid, "table1": [], "table3_tasks": []})
+    if not (tasks and units):
+        return []
+    if part == "table3":
+        return job_grid({**grid, "table1": [], "fig5": False})
+    if part == "autapses":
+        return [(t, "CRNN", u) for t in tasks for u in ("LIF", "BLI")] if {"LIF", "BLI"} <= set(units) else []
+    if part in ("amplitude", "activity", "cost"):
+        return [(t, "CRNN", u) for t in tasks for u in units]
+    raise ValueError(f"unknown analysis part {part!r}")
+
+
 def run_dir(task: str, arch: str, unit: str, seed: int, root: str = RUNS) -> str:
     """The folder of one run of the main grid."""
     return f"{root}/{task}/{arch}/{unit}/seed{seed}"

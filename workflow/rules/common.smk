@@ -13,9 +13,9 @@ from glifbench.layout import (
     RUN_FILES,
     STUDY_ARCH,
     STUDY_RUNS,
-    FIG5,
     TEST_FILE,
     job_grid,
+    part_jobs,
     run_dir,
     study_run_dir,
 )
@@ -278,42 +278,24 @@ def part_outputs():
 PART_OUTPUTS = part_outputs()
 
 
+PART_FILES = {  # the run files each analysis part reads
+    "table1": ["metrics.csv", "config.json"],
+    "table3": ["config.json", TEST_FILE],
+    "fig5": ["metrics.csv", "config.json"],
+    "autapses": ["model.pt", "config.json"],
+    "amplitude": ["model.pt", "config.json"],
+    "activity": ["activity.json"],
+    "cost": ["model.pt", "config.json", TEST_FILE],
+}
+
+
 def part_runs(part):
     """The run files each analysis part reads: only the runs it shows."""
-    seeds = config["seeds"]
-    crnn = lambda units, names: [
-        f"{run_dir(task, 'CRNN', unit, seed)}/{name}"
-        for task, unit in CRNN_UNITS
-        if unit in units
-        for seed in seeds
-        for name in names
-    ]
-    if part == "table1":
-        jobs = [("sot", arch, "Real") for arch in GRID["table1"]]
-        names = ["metrics.csv", "config.json"]
-    elif part == "table3":
-        jobs = job_grid({**GRID, "table1": [], "fig5": False}) if CRNN_UNITS else []
-        names = ["config.json", TEST_FILE]
-    elif part == "fig5":
-        jobs = [tuple(job) for _, *job in FIG5] if GRID["fig5"] else []
-        names = ["metrics.csv", "config.json"]
-    elif part == "autapses":
-        return (
-            crnn({"LIF", "BLI"}, ["model.pt", "config.json"])
-            if PART_OUTPUTS[part]
-            else []
-        )
-    elif part == "amplitude":
-        return crnn(GRID["table3_units"], ["model.pt", "config.json"])
-    elif part == "activity":
-        return crnn(GRID["table3_units"], ["activity.json"])
-    elif part == "cost":
-        return crnn(GRID["table3_units"], ["model.pt", "config.json", TEST_FILE])
     return [
         f"{run_dir(*job, seed)}/{name}"
-        for job in jobs
-        for seed in seeds
-        for name in names
+        for job in part_jobs(part, GRID)
+        for seed in config["seeds"]
+        for name in PART_FILES[part]
     ]
 
 

@@ -21,7 +21,7 @@ from glifbench.models.saved import load_model
 from glifbench.models.weights import extract_weights
 from glifbench.tables import paper
 from glifbench.tables.build import summarise, table1, table3, write_table
-from glifbench.layout import FIG5, TABLE_PARTS, WEIGHT_PARTS, job_grid, run_dir
+from glifbench.layout import FIG5, TABLE_PARTS, WEIGHT_PARTS, part_jobs, run_dir
 from glifbench.tasks import task as task_of
 
 
@@ -46,7 +46,7 @@ def make_tables(runs_root: Path, out: Path, figures: Path, grid: dict, seeds: Se
     grid's test results), ``fig5`` (BCNN, BCRNN, SCRNN learning curves)."""
     note = caption(meta)
     if "table1" in parts and grid["table1"]:
-        metrics = load_metrics(_dirs(runs_root, [("sot", a, "Real") for a in grid["table1"]], seeds))
+        metrics = load_metrics(_dirs(runs_root, part_jobs("table1", grid), seeds))
         write_table(table1(final_epochs(metrics), grid["table1"]), out / "table1",
                     f"Table I: SOT validation loss per architecture -- {note}")  # fmt: skip
         plot_table1(final_epochs(metrics), grid["table1"], figures / "table1.png", f"Table I -- {note}")
@@ -54,11 +54,11 @@ def make_tables(runs_root: Path, out: Path, figures: Path, grid: dict, seeds: Se
                     f"Fig. 3: real-valued networks on SOT\n{caption(meta, chr(10))}")  # fmt: skip
     if "table3" in parts and grid["table3_tasks"] and grid["table3_units"]:
         title = f"Table III: test accuracy (MNIST, FSDD) and validation MSE (SOT) per unit type -- {note}"
-        tests = load_tests(_dirs(runs_root, job_grid({**grid, "table1": [], "fig5": False}), seeds))
+        tests = load_tests(_dirs(runs_root, part_jobs("table3", grid), seeds))
         write_table(table3(tests, grid["table3_units"]), out / "table3", title)
         plot_table3(tests, grid["table3_units"], figures / "table3.png", f"Table III -- {note}")
     if "fig5" in parts and grid["fig5"]:
-        metrics = load_metrics(_dirs(runs_root, [tuple(job) for _, *job in FIG5], seeds))
+        metrics = load_metrics(_dirs(runs_root, part_jobs("fig5", grid), seeds))
         plot_curves(metrics, list(FIG5), figures / "fig5_binary_networks.png",
                     f"Fig. 5: binary-activation networks on SOT\n{caption(meta, chr(10))}")  # fmt: skip
 
