@@ -196,26 +196,24 @@ def _save_weights(dest: Path, model: nn.Module) -> None:
         torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, handle)
 
 
-def _weights_files(checkpoint: Path) -> list[Path]:
-    return sorted(checkpoint.parent.glob(f"{checkpoint.stem}-e*.weights.pt"))
-
-
-def _save_checkpoint(path: Path, model: nn.Module, state: dict[str, Any]) -> None:
+def _save_checkpoint(path: Path, model: nn.Module, state: dict[str, Any]) -> Path:
     """The epoch's weights file, then the checkpoint naming it (with its sha256), then the older
-    weights files go: a crash at any point leaves a checkpoint whose weights file exists."""
+    weights files go: a crash at any point leaves a checkpoint whose weights file exists.
+    Returns the weights file."""
     weights = path.parent / f"{path.stem}-e{len(state['history']):04d}.weights.pt"
     _save_weights(weights, model)
     with atomic_path(path, suffix=".pt") as tmp:
         torch.save({**state, "weights": weights.name, "weights_sha256": file_digest(weights, "sha256")}, tmp)
-    for old in _weights_files(path):
+    for old in path.parent.glob(f"{path.stem}-e*.weights.pt"):
         if old != weights:
             old.unlink(missing_ok=True)
+    return weights
 
 
 def _checkpoint_weights(spec: JobSpec, state: dict[str, Any]) -> dict[str, torch.Tensor] | None:
     """The weights a checkpoint names, if that file is there and unchanged."""
-    path = spec.checkpoint.parent / state.get("weights", "")
-    if "weights" not in state or not path.is_file() or file_digest(path, "sha256") != state["weights_sha256"]:
+    path = spec.checkpoint.parent / state["weights"]
+    if not path.is_file() or file_digest(path, "sha256") != state["weights_sha256"]:
         return None
     return torch.load(path, map_location="cpu", weights_only=True)
 
@@ -287,8 +285,10 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
     train_stream, val_stream = open_streams(spec.task, spec.data, s)
     history: list[dict[str, Any]] = []
     activity: dict[str, list[float]] = {}  # per layer and step, validation of the last epoch
+    weights: Path | None = None  # the weights file of the last checkpoint (None: inline, older)
     state = _load_checkpoint(spec)
     if state is not None:
+        weights = spec.checkpoint.parent / state["weights"] if "weights" in state else None
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         history, activity = state["history"], state.get("activity", {})
@@ -316,7 +316,7 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
         row.update({f"activity_{k}": float(np.mean(v)) for k, v in activity.items()})
         row["seconds"] = time.perf_counter() - start
         history.append(row)
-        _save_checkpoint(spec.checkpoint, model, {
+        weights = _save_checkpoint(spec.checkpoint, model, {
             "fingerprint": spec.fingerprint, "optimizer": optimizer.state_dict(), "history": history,
             "run_id": run_id, "activity": activity,
         })  # fmt: skip
@@ -328,7 +328,7 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
         test = run_epoch(spec, model, open_stream(spec.task, spec.data, s, "test"), None, device, None)
         test.pop("activity_per_step", None)
         log.info("%s: test %s", spec.name, {k: round(v, 4) for k, v in test.items()})
-    write_outputs(spec, model, history, activity, test)
+    write_outputs(spec, model, history, activity, test, weights)
     return {"history": history, "run_id": run_id, "test": test}
 
 
@@ -342,32 +342,31 @@ def _write_csv(dest: Path, rows: list[dict], columns: list[str]) -> None:
         writer.writerows(rows)
 
 
-def _link_weights(spec: JobSpec, model: nn.Module, dest: Path) -> None:
-    """``model.pt``: a hard link to the checkpoint's weights file of the last epoch when it holds
-    exactly these weights (one stored copy), else (no such file, no hard links) written anew."""
-    files = _weights_files(spec.checkpoint)
-    if files:
-        with atomic_path(dest, suffix=".pt") as tmp:
-            tmp.unlink()
-            try:
-                os.link(files[-1], tmp)
-            except OSError:
-                shutil.copyfile(files[-1], tmp)
-        saved = torch.load(dest, map_location="cpu", weights_only=True)
-        if saved.keys() == model.state_dict().keys() and all(torch.equal(saved[k], v.detach().cpu())
-                                                             for k, v in model.state_dict().items()):  # fmt: skip
-            return
-    _save_weights(dest, model)
+def _link_weights(weights: Path | None, model: nn.Module, dest: Path) -> None:
+    """``model.pt``: a hard link to the last checkpoint's weights file, which holds exactly the
+    final weights (one stored copy; a copy of the file where there are no hard links), or the
+    weights written anew after an older checkpoint that held them inline."""
+    if weights is None:
+        _save_weights(dest, model)
+        return
+    with atomic_path(dest, suffix=".pt") as tmp:
+        tmp.unlink()
+        try:
+            os.link(weights, tmp)
+        except OSError:
+            shutil.copyfile(weights, tmp)
 
 
-def write_outputs(spec: JobSpec, model: nn.Module, history: list[dict], activity: dict, test: dict | None) -> None:
+def write_outputs(spec: JobSpec, model: nn.Module, history: list[dict], activity: dict, test: dict | None,
+                  weights: Path | None = None) -> None:  # fmt: skip
     """metrics.csv (results only: identical jobs write identical bytes), timing.csv, model.pt
-    (state_dict), activity.json, config.json and, if evaluated, test.json; each atomically."""
+    (state_dict; a hard link to ``weights``, the last checkpoint's file, when given),
+    activity.json, config.json and, if evaluated, test.json; each atomically."""
     out = spec.out_dir
     columns = sorted({k for row in history for k in row} - set(TIMING_COLUMNS), key=lambda k: (k != "epoch", k))
     _write_csv(out / "metrics.csv", history, columns)
     _write_csv(out / "timing.csv", history, ["epoch", *TIMING_COLUMNS])
-    _link_weights(spec, model, out / "model.pt")
+    _link_weights(weights, model, out / "model.pt")
     if test is not None:
         save_json(out / TEST_FILE, {"split": spec.descriptor.test_split, "epoch": len(history), **test})
     per_layer = {k: float(np.mean(v)) for k, v in activity.items()}
