@@ -4,7 +4,7 @@
 
 rule table1:
     input:
-        **ANALYSIS_INPUTS,
+        **ANALYSIS,
         runs=part_runs("table1"),
     output:
         PART_OUTPUTS["table1"],
@@ -27,7 +27,7 @@ rule table1:
 
 use rule table1 as table3 with:
     input:
-        **ANALYSIS_INPUTS,
+        **ANALYSIS,
         runs=part_runs("table3"),
     output:
         PART_OUTPUTS["table3"],
@@ -41,7 +41,7 @@ use rule table1 as table3 with:
 
 use rule table1 as fig5 with:
     input:
-        **ANALYSIS_INPUTS,
+        **ANALYSIS,
         runs=part_runs("fig5"),
     output:
         PART_OUTPUTS["fig5"],
@@ -55,7 +55,7 @@ use rule table1 as fig5 with:
 
 rule autapses:
     input:
-        **ANALYSIS_INPUTS,
+        **ANALYSIS,
         runs=part_runs("autapses"),
     output:
         PART_OUTPUTS["autapses"],
@@ -78,7 +78,7 @@ rule autapses:
 
 use rule autapses as amplitude with:
     input:
-        **ANALYSIS_INPUTS,
+        **ANALYSIS,
         runs=part_runs("amplitude"),
     output:
         PART_OUTPUTS["amplitude"],
@@ -92,7 +92,7 @@ use rule autapses as amplitude with:
 
 use rule autapses as activity with:
     input:
-        **ANALYSIS_INPUTS,
+        **ANALYSIS,
         runs=part_runs("activity"),
     output:
         PART_OUTPUTS["activity"],
@@ -106,7 +106,7 @@ use rule autapses as activity with:
 
 rule cost:
     input:
-        **ANALYSIS_INPUTS,
+        **ANALYSIS,
         runs=part_runs("cost"),
         data=[
             path for task in GRID["table3_tasks"] for path in TRAIN_DATA[task].values()

@@ -204,9 +204,6 @@ def study_runs(files, variants=None):
 
 # --- analysis -------------------------------------------------------------------------------
 GRID = config["grid"]
-CRNN_UNITS = [
-    (task, unit) for task in GRID["table3_tasks"] for unit in GRID["table3_units"]
-]
 ANALYSIS = {  # the analysis commands' settings files
     "grid": settings_file("grid", GRID),
     "seeds": settings_file("seeds", {"seeds": config["seeds"]}),
@@ -218,9 +215,8 @@ ANALYSIS = {  # the analysis commands' settings files
             "epochs": {t: config["training"][t]["epochs"] for t in TASKS},
         },
     ),
-    "study": settings_file("study", config["study"]),
 }
-ANALYSIS_INPUTS = {k: ANALYSIS[k] for k in ("grid", "seeds", "meta")}
+STUDY_FILE = settings_file("study", config["study"])
 
 
 def reported(path, caption, category):
@@ -240,7 +236,7 @@ def part_outputs():
             "results/tables/table1.csv",
             "results/tables/table1.md",
         ]
-    if CRNN_UNITS:
+    if part_jobs("table3", GRID):
         out["table3"] = [
             reported("results/tables/table3.html", "table3", "Tables"),
             "results/tables/table3.csv",
@@ -264,7 +260,7 @@ def part_outputs():
         out["fig5"] = [
             reported("results/figures/fig5_binary_networks.png", "fig5", "Figures")
         ]
-    if CRNN_UNITS and {"LIF", "BLI"} <= set(GRID["table3_units"]):
+    if part_jobs("autapses", GRID):
         out["autapses"] = [
             reported("results/analysis/autapses.html", "autapses", "Analysis"),
             "results/analysis/autapses.csv",
@@ -300,7 +296,7 @@ def part_runs(part):
 
 
 def cost_outputs():
-    if not CRNN_UNITS:
+    if not part_jobs("cost", GRID):
         return []
     return [
         reported("results/analysis/cost.html", "cost", "Analysis"),

@@ -34,7 +34,7 @@ use rule train as study_train with:
 rule study_summary:
     input:
         runs=study_runs(["metrics.csv", "config.json"]),
-        study=ANALYSIS["study"],
+        study=STUDY_FILE,
         meta=ANALYSIS["meta"],
     output:
         reported("results/study/summary.html", "study_summary", "Study"),
