@@ -186,6 +186,26 @@ def test_study_variants_become_jobs_with_their_overrides(tmp_path):
     assert "study_train" not in default.stdout + default.stderr  # the default config runs no study
 
 
+def test_grouped_seeds_train_as_one_pack_job_where_they_can(tmp_path):
+    grid = "grid={table1: [], table3_tasks: [fsdd], table3_units: [Real, LIF], fig5: false}"
+    result = snakemake("-n", "-p", "--config", "seeds=[0, 1, 2]", "training={group: seeds}", grid, "--", "table3",
+                       cwd=tmp_path)  # fmt: skip
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    jobs = re.findall(r"python -m glifbench train .*", out)
+    packs = [j for j in jobs if "--seed 0 1 2 " in j]
+    assert len(packs) == 2 and all("seed{seed}" in j for j in packs)  # CRNN Real and LIF: a pack each
+    assert sorted(re.search(r"--arch (\S+) --unit (\S+)", j).groups() for j in packs) == [("CRNN", "LIF"), ("CRNN", "Real")]
+    alone = [j for j in jobs if j not in packs]
+    assert len(alone) == 3 and all("--arch CNN-RNN" in j for j in alone)  # its GRU cannot be vmapped
+    assert "results/logs/train/fsdd/CRNN/LIF/pack.log" in out
+    norse = snakemake("-n", "-p", "--config", "seeds=[0, 1]", "training={group: seeds}", "units={surrogate: super}", grid,
+                      "--", "table3", cwd=tmp_path)  # fmt: skip
+    assert norse.returncode == 0 and "pack.log" not in norse.stdout + norse.stderr  # Norse's surrogates: alone
+    default = snakemake("-n", "--quiet", "rules", "--config", "seeds=[0, 1]", cwd=tmp_path)
+    assert "train_pack" not in default.stdout + default.stderr  # the default trains every seed alone
+
+
 @pytest.mark.slow
 def test_a_bad_mirror_heals_after_it_is_fixed(fsdd_tarball, tmp_path):
     garbage = tmp_path / "garbage.tar.gz"

@@ -248,9 +248,10 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", required=True)
     p.add_argument("--arch", required=True)
     p.add_argument("--unit", required=True)
-    p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--out-dir", type=Path, required=True)
-    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--seed", type=int, nargs="+", required=True,
+                   help="one seed, or several trained as one pack (the paths then contain {seed})")
+    p.add_argument("--out-dir", required=True, help="the run's folder ({seed} in it: each seed's)")
+    p.add_argument("--checkpoint", required=True, help="the checkpoint file ({seed} in it: each seed's)")
     p.add_argument("--data", type=_json, required=True, help="data files (JSON)")
     p.add_argument("--config", type=_json, required=True, help="training, model and units settings (JSON or a JSON file)")
     p.add_argument("--experiment", type=Path, help="mlflow-init's JSON; omit to train without MLflow")
@@ -260,17 +261,28 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     _remove_if_corrupt_arg(p)
 
 
+def _per_seed(template: str, seed: int, several: bool, option: str) -> Path:
+    """``template`` for one seed; several seeds need ``{seed}`` in it (else they would share files)."""
+    if several and "{seed}" not in template:
+        raise ValueError(f"{option} {template!r}: several seeds need {{seed}} in the path")
+    return Path(template.replace("{seed}", str(seed)))
+
+
 @command("train", _train_args)
 def train_command(args: argparse.Namespace) -> None:
-    """Train one (task, architecture, unit, seed) job, resuming from its checkpoint."""
-    from glifbench.training.job import run_tracked_job
+    """Train one (task, architecture, unit, seed) job, or several seeds as one pack, resuming from checkpoints."""
+    from glifbench.training.job import run_tracked_jobs
     from glifbench.training.trainer import JobSpec
 
-    spec = JobSpec(args.task, args.arch, args.unit, args.seed, args.out_dir, args.checkpoint, args.data, args.config,
-                   evaluate_test=not args.no_test, variant=args.variant)  # fmt: skip
-    result = run_tracked_job(spec, args.experiment, {k: str(v) for k, v in args.tags.items()})
-    last = result["history"][-1] if result["history"] else {}
-    log.info("%s finished: %s", spec.name, {k: v for k, v in last.items() if not k.startswith("activity")})
+    several = len(args.seed) > 1
+    specs = [JobSpec(args.task, args.arch, args.unit, seed, _per_seed(args.out_dir, seed, several, "--out-dir"),
+                     _per_seed(args.checkpoint, seed, several, "--checkpoint"), args.data, args.config,
+                     evaluate_test=not args.no_test, variant=args.variant)
+             for seed in args.seed]  # fmt: skip
+    results = run_tracked_jobs(specs, args.experiment, {k: str(v) for k, v in args.tags.items()})
+    for spec, result in zip(specs, results):
+        last = result["history"][-1] if result["history"] else {}
+        log.info("%s finished: %s", spec.name, {k: v for k, v in last.items() if not k.startswith("activity")})
 
 
 # --- analysis ----------------------------------------------------------------------------------

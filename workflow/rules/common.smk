@@ -21,6 +21,7 @@ from glifbench.layout import (
 )
 from glifbench.data.sot_store import shard_sizes
 from glifbench.io import atomic_path
+from glifbench.training.packable import pack_problem
 
 min_version("9.0")
 
@@ -166,6 +167,16 @@ def job_settings(task, variant=None):
         "units": sections["units"],
     }
 
+
+# `training.group: seeds`: the seeds of a (task, arch, unit) train as one pack (rule train_pack)
+# where the architecture and surrogate allow it (glifbench.training.packable); others alone.
+PACK_ARCHS = [
+    arch
+    for arch in ARCHITECTURES
+    if config["training"]["group"] == "seeds"
+    and len(config["seeds"]) > 1
+    and pack_problem(arch, config["units"]) is None
+]
 
 TRAIN_SETTINGS = {
     task: settings_file(f"train-{task}", job_settings(task)) for task in TASKS

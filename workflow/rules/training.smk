@@ -67,6 +67,53 @@ rule train:
         "--remove-if-corrupt > {log} 2>&1"
 
 
+if PACK_ARCHS:
+
+    # The same jobs as `train`, every seed of one (task, arch, unit) in one process: its per-seed
+    # outputs, checkpoints and MLflow runs are those `train` writes (docs/training.md).
+    rule train_pack:
+        input:
+            data=lambda w: list(TRAIN_DATA[w.task].values()),
+            settings=lambda w: TRAIN_SETTINGS[w.task],
+            experiment="results/mlflow/experiment.json",
+        output:
+            [
+                f"results/runs/{{task}}/{{arch}}/{{unit}}/seed{seed}/{name}"
+                for seed in config["seeds"]
+                for name in MAIN_FILES
+            ],
+        log:
+            "results/logs/train/{task}/{arch}/{unit}/pack.log",
+        benchmark:
+            "results/benchmarks/train/{task}/{arch}/{unit}/pack.tsv"
+        wildcard_constraints:
+            task="|".join(TASKS),
+            arch="|".join(re.escape(arch) for arch in PACK_ARCHS),
+            unit="|".join(UNITS),
+        conda:
+            ENV
+        threads: config["training"]["threads"]
+        resources:
+            mem_mb=config["resources"]["train"]["mem_mb"] * len(config["seeds"]),
+            runtime=config["resources"]["train"]["runtime"],
+            gpu=config["resources"]["train"]["gpu"],
+        params:
+            seeds=" ".join(str(seed) for seed in config["seeds"]),
+            data=lambda w: as_json(TRAIN_DATA[w.task]),
+            # {seed}: each seed's path, filled in by the command
+            checkpoint=lambda w: f"results/checkpoints/{w.task}/{w.arch}/{w.unit}/seed{{seed}}.pt",
+            out_dir=lambda w: f"results/runs/{w.task}/{w.arch}/{w.unit}/seed{{seed}}",
+            tags=as_json({"scale": config["scale"]}),
+        shell:
+            "python -m glifbench train --task {wildcards.task} --arch {wildcards.arch} "
+            "--unit {wildcards.unit} --seed {params.seeds} --out-dir {params.out_dir:q} "
+            "--checkpoint {params.checkpoint:q} --data {params.data:q} --config {input.settings:q} "
+            "--experiment {input.experiment:q} --tags {params.tags:q} "
+            "--remove-if-corrupt > {log} 2>&1"
+
+    ruleorder: train_pack > train
+
+
 rule training:
     input:
         all_runs(MAIN_FILES),

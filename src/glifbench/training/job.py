@@ -1,10 +1,13 @@
-"""A training job as the workflow runs it: training plus its MLflow run, robust to signals."""
+"""A training job as the workflow runs it (or a pack of seeds): training plus one MLflow run per job,
+robust to signals."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,21 +43,41 @@ class StopRequest:
             raise Terminated(128 + self.signum)
 
 
-def run_tracked_job(spec: JobSpec, experiment_file: Path | None, tags: dict[str, str]) -> dict[str, Any]:
-    """Train ``spec``, recording it in MLflow; a failure or SIGTERM marks the run FAILED.
+def run_tracked_jobs(specs: Sequence[JobSpec], experiment_file: Path | None, tags: dict[str, str]) -> list[dict[str, Any]]:
+    """Train ``specs`` -- one job, or several seeds as one pack (``glifbench.training.pack``) --
+    recording each in its own MLflow run; a failure or SIGTERM marks every run FAILED.
 
-    One live process per job: the job's lock file (beside its checkpoint) is held throughout, so
+    One live process per job: each job's lock file (beside its checkpoint) is held throughout, so
     a second process on the same job stops at once with a message naming the first; an MLflow run
     left RUNNING by a process that died is continued by the next one that takes the lock.
     """
     stop = StopRequest()
     signal.signal(signal.SIGTERM, stop.handle)
-    with job_lock(spec.checkpoint.with_name(spec.checkpoint.name + ".lock"), spec.name):
+    with contextlib.ExitStack() as locks:
+        for spec in specs:
+            locks.enter_context(job_lock(spec.checkpoint.with_name(spec.checkpoint.name + ".lock"), spec.name))
         if experiment_file is None:
-            result = train(spec, should_stop=stop)
+            results = _train(specs, stop)
             stop.check()
-            return result
-        return _train_tracked(spec, experiment_file, tags, stop)
+            return results
+        return _train_tracked(specs, experiment_file, tags, stop)
+
+
+def run_tracked_job(spec: JobSpec, experiment_file: Path | None, tags: dict[str, str]) -> dict[str, Any]:
+    """:func:`run_tracked_jobs` for one job."""
+    return run_tracked_jobs([spec], experiment_file, tags)[0]
+
+
+def _train(specs: Sequence[JobSpec], stop: StopRequest, runs: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+    """One job alone, several as a pack; ``runs`` (MLflow) get each job's epochs and progress."""
+    on_epoch = [None] * len(specs) if runs is None else [lambda history, _, run=run: run.log_history(history) for run in runs]
+    on_progress = [None] * len(specs) if runs is None else [run.log_running for run in runs]
+    run_ids = [None] * len(specs) if runs is None else [run.run_id for run in runs]
+    if len(specs) == 1:
+        return [train(specs[0], on_epoch=on_epoch[0], run_id=run_ids[0], on_progress=on_progress[0], should_stop=stop)]
+    from glifbench.training.pack import train_pack
+
+    return train_pack(specs, on_epoch=on_epoch, run_ids=run_ids, on_progress=on_progress, should_stop=stop)
 
 
 def run_tags(spec: JobSpec) -> dict[str, str]:
@@ -91,10 +114,10 @@ def _log_run_files(run, spec: JobSpec, result: dict[str, Any]) -> None:
         run.log_artifacts([plot_run(result["history"], loss, task.metric, Path(tmp) / "learning_curves.png", spec.name)])
 
 
-def _train_tracked(spec: JobSpec, experiment_file: Path, tags: dict[str, str], stop: StopRequest) -> dict[str, Any]:
+def _start_run(spec: JobSpec, experiment: dict[str, Any], tags: dict[str, str]):
+    """The job's MLflow run, created (with params, tags and datasets) or continued."""
     from glifbench.tracking.mlflow_runs import JobRun, flatten, git_state
 
-    experiment = json.loads(Path(experiment_file).read_text())
     run = JobRun(experiment["tracking_uri"], experiment["experiment_id"], spec.name, spec.fingerprint,
                  loss=spec.descriptor.loss)  # fmt: skip
     job = {"task": spec.task, "arch": spec.arch, "unit": spec.unit, "seed": str(spec.seed)}
@@ -102,21 +125,32 @@ def _train_tracked(spec: JobSpec, experiment_file: Path, tags: dict[str, str], s
         job["study.variant"] = spec.variant
     params = flatten("", {**job, **spec.config, "data_sha256": spec.data_identity})
     all_tags = {**job, **run_tags(spec), "config_hash": config_hash(spec.config), **git_state(), **tags}
+    run.start(checkpoint_run_id(spec), all_tags, params)  # before training: a killed job keeps its run
+    if run.created:  # its inputs once
+        run.log_datasets(spec.data, spec.data_identity)
+    return run
 
+
+def _train_tracked(specs: Sequence[JobSpec], experiment_file: Path, tags: dict[str, str],
+                   stop: StopRequest) -> list[dict[str, Any]]:  # fmt: skip
+    experiment = json.loads(Path(experiment_file).read_text())
+    pack = {"glifbench.pack": ",".join(spec.name for spec in specs)} if len(specs) > 1 else {}
+    runs = []
     try:
-        run.start(checkpoint_run_id(spec), all_tags, params)  # before training: a killed job keeps its run
-        if run.created:  # its inputs once
-            run.log_datasets(spec.data, spec.data_identity)
-        run.monitor_system(experiment.get("system_metrics_seconds"))
-        result = train(spec, on_epoch=lambda history, _: run.log_history(history), run_id=run.run_id,
-                       on_progress=run.log_running, should_stop=stop)  # fmt: skip
+        for spec in specs:
+            runs.append(_start_run(spec, experiment, {**tags, **pack}))
+        runs[0].monitor_system(experiment.get("system_metrics_seconds"))  # one process: one monitor
+        results = _train(specs, stop, runs)
         stop.check()
-        if result["test"] is not None:
-            run.log_test(result["test"])
-        _log_run_files(run, spec, result)
+        for spec, run, result in zip(specs, runs, results):
+            if result["test"] is not None:
+                run.log_test(result["test"])
+            _log_run_files(run, spec, result)
     except BaseException:
-        run.finish("FAILED")
+        for run in runs:
+            run.finish("FAILED")
         raise
-    run.finish("FINISHED")
-    result["run_id"] = run.run_id
-    return result
+    for run, result in zip(runs, results):
+        run.finish("FINISHED")
+        result["run_id"] = run.run_id
+    return results

@@ -264,17 +264,31 @@ def checkpoint_run_id(spec: JobSpec) -> str | None:
     return state.get("run_id") if state else None
 
 
-def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | None = None,
-          run_id: str | None = None, on_progress: Callable[[int, dict[str, float]], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:  # fmt: skip
-    """Train (or resume) the job, write its outputs, return ``{"history", "run_id"}``.
+@dataclass
+class JobState:
+    """A job between epochs: its model and optimiser, data streams, history so far, the weights
+    file of its last checkpoint (``None``: none yet, or an older checkpoint with inline weights)
+    and its MLflow run id. :func:`train` drives one; ``training.pack`` drives several at once."""
 
-    ``on_epoch(history, run_id)`` is called after every checkpoint (MLflow logging);
-    ``on_progress(trials_seen, running)`` with the running training means whenever a progress
-    line is logged (every ``progress_seconds``; ``trials_seen`` counts from the job's start);
-    ``should_stop()`` is asked after every batch (a SIGTERM): true stops with
-    :class:`~glifbench.errors.Terminated`, the last checkpoint kept.
-    """
+    spec: JobSpec
+    model: Network
+    optimizer: torch.optim.Optimizer
+    device: torch.device
+    train_stream: Any
+    val_stream: Any
+    history: list[dict[str, Any]] = field(default_factory=list)
+    activity: dict[str, list[float]] = field(default_factory=dict)  # per layer and step, last validation
+    weights: Path | None = None
+    run_id: str | None = None
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.history)
+
+
+def start_job(spec: JobSpec, run_id: str | None = None) -> JobState:
+    """The job's model and optimiser, from its checkpoint if one matches, else freshly
+    initialised from ``seed`` (and calibrated when the config asks)."""
     s = spec.settings
     device = pick_device(s["device"])
     torch.set_num_threads(s["threads"])
@@ -283,53 +297,101 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
     model = build_model(spec).to(device)
     optimizer = build_optimizer(spec, model)
     train_stream, val_stream = open_streams(spec.task, spec.data, s)
-    history: list[dict[str, Any]] = []
-    activity: dict[str, list[float]] = {}  # per layer and step, validation of the last epoch
-    weights: Path | None = None  # the weights file of the last checkpoint (None: inline, older)
-    state = _load_checkpoint(spec)
-    if state is not None:
-        weights = spec.checkpoint.parent / state["weights"] if "weights" in state else None
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        history, activity = state["history"], state.get("activity", {})
-        run_id = run_id or state.get("run_id")
-        log.info("%s: resuming after epoch %d from %s", spec.name, len(history), spec.checkpoint)
+    state = JobState(spec, model, optimizer, device, train_stream, val_stream, run_id=run_id)
+    saved = _load_checkpoint(spec)
+    if saved is not None:
+        state.weights = spec.checkpoint.parent / saved["weights"] if "weights" in saved else None
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        state.history, state.activity = saved["history"], saved.get("activity", {})
+        state.run_id = run_id or saved.get("run_id")
+        log.info("%s: resuming after epoch %d from %s", spec.name, state.epochs_done, spec.checkpoint)
     elif spec.config["model"]["calibrate_activity"] is not None:
         calibrate(spec, model, train_stream, device)
-    if on_epoch is not None and history:
-        on_epoch(history, run_id)
-    for epoch in range(len(history), s["epochs"]):
-        start = time.perf_counter()
-        torch.manual_seed(_epoch_seed(spec.seed, epoch))
-        rng = np.random.default_rng([spec.seed, epoch])
-        seen = epoch * train_stream.n_trials
-        report = None if on_progress is None else (lambda done, running, seen=seen: on_progress(seen + done, running))
-        tracker = Progress(spec.name, "train", train_stream.n_trials, epoch + 1, s["epochs"], s["progress_seconds"], report)
-        train_metrics = run_epoch(spec, model, train_stream, optimizer, device, rng, tracker, should_stop)
-        val_metrics = run_epoch(spec, model, val_stream, None, device, None,
-                                Progress(spec.name, "val", val_stream.n_trials, epoch + 1, s["epochs"],
-                                         s["progress_seconds"]), should_stop)  # fmt: skip
-        activity = val_metrics.pop("activity_per_step", {})
-        row: dict[str, Any] = {"epoch": epoch + 1}
-        row.update({f"train_{k}": v for k, v in train_metrics.items()})
-        row.update({f"val_{k}": v for k, v in val_metrics.items()})
-        row.update({f"activity_{k}": float(np.mean(v)) for k, v in activity.items()})
-        row["seconds"] = time.perf_counter() - start
-        history.append(row)
-        weights = _save_checkpoint(spec.checkpoint, model, {
-            "fingerprint": spec.fingerprint, "optimizer": optimizer.state_dict(), "history": history,
-            "run_id": run_id, "activity": activity,
-        })  # fmt: skip
-        log.info("%s: epoch %d %s", spec.name, epoch + 1, {k: round(v, 4) for k, v in row.items() if isinstance(v, float)})
-        if on_epoch is not None:
-            on_epoch(history, run_id)
+    return state
+
+
+def train_tracker(state: JobState, epoch: int,
+                  on_progress: Callable[[int, dict[str, float]], None] | None) -> Progress:  # fmt: skip
+    """The progress reporter of the job's training pass in ``epoch`` (0-based)."""
+    s = state.spec.settings
+    seen = epoch * state.train_stream.n_trials
+    report = None if on_progress is None else (lambda done, running: on_progress(seen + done, running))
+    return Progress(state.spec.name, "train", state.train_stream.n_trials, epoch + 1, s["epochs"],
+                    s["progress_seconds"], report)  # fmt: skip
+
+
+def end_epoch(state: JobState, train_metrics: dict[str, float], seconds: float,
+              should_stop: Callable[[], bool] | None = None,
+              on_epoch: Callable[[list[dict], str | None], None] | None = None) -> None:  # fmt: skip
+    """Validate after a training pass, add the epoch's row (``seconds``: the training pass's
+    wall time, the validation's is added), write the checkpoint and call ``on_epoch``."""
+    spec, s = state.spec, state.spec.settings
+    epoch = state.epochs_done
+    start = time.perf_counter()
+    val_metrics = run_epoch(spec, state.model, state.val_stream, None, state.device, None,
+                            Progress(spec.name, "val", state.val_stream.n_trials, epoch + 1, s["epochs"],
+                                     s["progress_seconds"]), should_stop)  # fmt: skip
+    state.activity = val_metrics.pop("activity_per_step", {})
+    row: dict[str, Any] = {"epoch": epoch + 1}
+    row.update({f"train_{k}": v for k, v in train_metrics.items()})
+    row.update({f"val_{k}": v for k, v in val_metrics.items()})
+    row.update({f"activity_{k}": float(np.mean(v)) for k, v in state.activity.items()})
+    row["seconds"] = seconds + time.perf_counter() - start
+    state.history.append(row)
+    state.weights = _save_checkpoint(spec.checkpoint, state.model, {
+        "fingerprint": spec.fingerprint, "optimizer": state.optimizer.state_dict(), "history": state.history,
+        "run_id": state.run_id, "activity": state.activity,
+    })  # fmt: skip
+    log.info("%s: epoch %d %s", spec.name, epoch + 1, {k: round(v, 4) for k, v in row.items() if isinstance(v, float)})
+    if on_epoch is not None:
+        on_epoch(state.history, state.run_id)
+
+
+def train_one_epoch(state: JobState, should_stop: Callable[[], bool] | None = None,
+                    on_epoch: Callable[[list[dict], str | None], None] | None = None,
+                    on_progress: Callable[[int, dict[str, float]], None] | None = None) -> None:  # fmt: skip
+    """The job's next epoch: a training pass in its own seeded order, then :func:`end_epoch`."""
+    spec, epoch = state.spec, state.epochs_done
+    start = time.perf_counter()
+    torch.manual_seed(_epoch_seed(spec.seed, epoch))
+    rng = np.random.default_rng([spec.seed, epoch])
+    metrics = run_epoch(spec, state.model, state.train_stream, state.optimizer, state.device, rng,
+                        train_tracker(state, epoch, on_progress), should_stop)  # fmt: skip
+    end_epoch(state, metrics, time.perf_counter() - start, should_stop, on_epoch)
+
+
+def finish_job(state: JobState) -> dict[str, Any]:
+    """Evaluate on the test split (unless a study job) and write the job's outputs; returns
+    ``{"history", "run_id", "test"}``."""
+    spec = state.spec
     test = None
     if spec.evaluate_test:
-        test = run_epoch(spec, model, open_stream(spec.task, spec.data, s, "test"), None, device, None)
+        test = run_epoch(spec, state.model, open_stream(spec.task, spec.data, spec.settings, "test"), None,
+                         state.device, None)  # fmt: skip
         test.pop("activity_per_step", None)
         log.info("%s: test %s", spec.name, {k: round(v, 4) for k, v in test.items()})
-    write_outputs(spec, model, history, activity, test, weights)
-    return {"history": history, "run_id": run_id, "test": test}
+    write_outputs(spec, state.model, state.history, state.activity, test, state.weights)
+    return {"history": state.history, "run_id": state.run_id, "test": test}
+
+
+def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | None = None,
+          run_id: str | None = None, on_progress: Callable[[int, dict[str, float]], None] | None = None,
+          should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Train (or resume) the job, write its outputs, return ``{"history", "run_id", "test"}``.
+
+    ``on_epoch(history, run_id)`` is called after every checkpoint (MLflow logging);
+    ``on_progress(trials_seen, running)`` with the running training means whenever a progress
+    line is logged (every ``progress_seconds``; ``trials_seen`` counts from the job's start);
+    ``should_stop()`` is asked after every batch (a SIGTERM): true stops with
+    :class:`~glifbench.errors.Terminated`, the last checkpoint kept.
+    """
+    state = start_job(spec, run_id)
+    if on_epoch is not None and state.history:
+        on_epoch(state.history, state.run_id)
+    while state.epochs_done < spec.settings["epochs"]:
+        train_one_epoch(state, should_stop, on_epoch, on_progress)
+    return finish_job(state)
 
 
 TIMING_COLUMNS = ("seconds",)  # wall-clock columns: timing.csv, never metrics.csv

@@ -6,6 +6,9 @@
   backward the straight-through estimator ``1{|x| <= 1}`` (the derivative of ``hardtanh``).
 * any of Norse's threshold methods (``super``, ``triangle``, ``tanh``, ``circ``, ``heavi_erfc``)
   through :func:`norse.torch.functional.threshold.threshold`.
+
+The two of this module batch under ``torch.func.vmap`` (a pack of models trained as one
+computation, ``glifbench.training.pack``); Norse's ``autograd.Function``s do not.
 """
 
 from __future__ import annotations
@@ -18,13 +21,20 @@ METHODS = ("sigmoid",) + NORSE_METHODS
 
 
 class SigmoidSpike(torch.autograd.Function):
-    """Heaviside forward, sigmoid-derivative backward (paper eq. 5)."""
+    """Heaviside forward, sigmoid-derivative backward (paper eq. 5). Written with
+    ``setup_context`` so that ``torch.func.vmap`` can batch it (many models in one process)."""
+
+    generate_vmap_rule = True
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, slope: float) -> torch.Tensor:
+    def forward(x: torch.Tensor, slope: float) -> torch.Tensor:
+        return (x >= 0).to(x.dtype)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output) -> None:
+        x, slope = inputs
         ctx.save_for_backward(x)
         ctx.slope = slope
-        return (x >= 0).to(x.dtype)
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):
@@ -34,12 +44,17 @@ class SigmoidSpike(torch.autograd.Function):
 
 
 class SignSTE(torch.autograd.Function):
-    """``sign`` forward (eq. 1), straight-through estimator backward (eq. 2)."""
+    """``sign`` forward (eq. 1), straight-through estimator backward (eq. 2); vmap-able."""
+
+    generate_vmap_rule = True
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(x)
+    def forward(x: torch.Tensor) -> torch.Tensor:
         return torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output) -> None:
+        ctx.save_for_backward(inputs[0])
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):

@@ -1,0 +1,217 @@
+"""Many models in one process: K jobs that differ only by seed trained as one batched computation.
+
+The K networks share a task, architecture, unit type and settings; their weights are stacked
+along a new leading dimension (``torch.func.stack_module_state``) and one forward pass of the
+architecture runs all of them with ``torch.func.vmap`` over ``functional_call``: every
+convolution becomes one grouped convolution, every dense layer one batched matrix product, and
+the time loop launches one kernel per step for the whole pack instead of K. Each model still
+sees its own data order (``numpy.random.default_rng([seed, epoch])``), so for model ``k``::
+
+    L = sum_k L_k(theta_k)            dL/dtheta_k = dL_k/dtheta_k
+
+and since Adam is element-wise and gradient clipping is applied per model
+(``g_k <- g_k * min(1, c / (||g_k|| + 1e-6))``, PyTorch's ``clip_grad_norm_`` on model ``k``'s
+gradients alone), the pack follows the same trajectories as K separate jobs up to
+floating-point rounding (tested). Everything else is per job and unchanged: validation (with
+activity), checkpoints, outputs and MLflow runs; a job's checkpoint continues alone or in a pack.
+
+What vmap cannot batch is refused with a reason (:func:`glifbench.training.packable.pack_problem`:
+the CNN-RNN's ``nn.GRU``, Norse's surrogates).
+
+Where it pays: on a GPU, where a single small model leaves the device idle (issue 11). On CPU
+one thread per job is as fast or faster (``benchmarks/training_step.py --pack``).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import signal
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+import numpy as np
+import torch
+from torch.func import functional_call, stack_module_state, vmap
+
+from glifbench.errors import Terminated, TrainingError
+from glifbench.training.packable import pack_problem
+from glifbench.training.progress import Progress
+from glifbench.training.trainer import (
+    JobSpec, JobState, _loss, _means, end_epoch, finish_job, start_job, train_one_epoch, train_tracker,
+)  # fmt: skip
+
+log = logging.getLogger("glifbench.train")
+
+
+def check_packable(specs: Sequence[JobSpec]) -> None:
+    """The specs must be one (task, arch, unit, settings, variant) with distinct seeds."""
+    if len(specs) < 2:
+        raise TrainingError("a pack needs at least two jobs")
+    first = specs[0]
+    for spec in specs[1:]:
+        same = (spec.task, spec.arch, spec.unit, spec.variant, spec.config, spec.evaluate_test) == (
+            first.task, first.arch, first.unit, first.variant, first.config, first.evaluate_test)  # fmt: skip
+        if not same:
+            raise TrainingError(f"{spec.name} and {first.name} differ in more than the seed: they cannot be packed")
+    seeds = [spec.seed for spec in specs]
+    if len(set(seeds)) != len(seeds):
+        raise TrainingError(f"a pack needs distinct seeds, got {seeds}")
+    problem = pack_problem(first.arch, first.config.get("units", {}))
+    if problem is not None:
+        raise TrainingError(f"{first.name}: cannot pack {problem}")
+
+
+class ModelPack:
+    """K networks of one architecture as stacked weights ``[K, ...]`` and one vmapped forward.
+
+    :meth:`load` stacks the models' weights and their Adam states (an optimiser over the stacked
+    weights, grouped as each job's own); :meth:`store` writes them back, so between epochs each
+    job's model and optimiser hold exactly its own state.
+    """
+
+    def __init__(self, states: Sequence[JobState]):
+        self.states = list(states)
+        template = self.states[0].model
+        self.base = copy.deepcopy(template).to("meta")
+        self.base.train(True).record_activity(False)
+        self.names = [name for name, _ in template.named_parameters()]
+        self.params: dict[str, torch.Tensor] = {}
+        self.buffers: dict[str, torch.Tensor] = {}
+        self.optimizer: torch.optim.Optimizer | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.states)
+
+    def load(self) -> None:
+        """Stack the models' weights and optimiser states (Adam's moments per parameter, ``step``
+        shared: the jobs are at the same epoch)."""
+        for state in self.states:  # (a job's last validation left it in eval mode)
+            state.model.train(True).record_activity(False)
+        self.params, self.buffers = stack_module_state([state.model for state in self.states])
+        names = {id(p): n for n, p in self.states[0].model.named_parameters()}
+        template = self.states[0].optimizer
+        groups = [{**{k: v for k, v in group.items() if k != "params"},
+                   "params": [self.params[names[id(p)]] for p in group["params"]]}
+                  for group in template.param_groups]  # fmt: skip
+        self.optimizer = type(template)(groups)
+        saved = [state.optimizer.state_dict() for state in self.states]
+        stacked: dict[int, dict[str, Any]] = {}
+        for index, first in saved[0]["state"].items():
+            entry = {}
+            for key, value in first.items():
+                values = [s["state"][index][key] for s in saved]
+                if key == "step":
+                    if any(not torch.equal(v, value) for v in values):
+                        raise TrainingError(f"the packed jobs are at different optimiser steps: {[float(v) for v in values]}")
+                    entry[key] = value
+                else:
+                    entry[key] = torch.stack(values)
+            stacked[index] = entry
+        self.optimizer.load_state_dict({"state": stacked, "param_groups": saved[0]["param_groups"]})
+
+    def store(self) -> None:
+        """Write the stacked weights and optimiser states back into each job's model and optimiser."""
+        packed = self.optimizer.state_dict()
+        for k, state in enumerate(self.states):
+            with torch.no_grad():
+                for name, param in state.model.named_parameters():
+                    param.copy_(self.params[name][k])
+                for name, buffer in state.model.named_buffers():
+                    buffer.copy_(self.buffers[name][k])
+            own = {index: {key: value if key == "step" else value[k].clone() for key, value in entry.items()}
+                   for index, entry in packed["state"].items()}  # fmt: skip
+            state.optimizer.load_state_dict({"state": own, "param_groups": packed["param_groups"]})
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """``x [K, ...]`` (each model's batch) -> ``[K, ...]`` (each model's output)."""
+        forward = lambda params, buffers, inputs: functional_call(self.base, (params, buffers), (inputs,))  # noqa: E731
+        return vmap(forward)(self.params, self.buffers, x)
+
+    def clip_(self, max_norm: float) -> None:
+        """Per model: scale its gradients to total 2-norm ``max_norm`` if above it (as
+        ``torch.nn.utils.clip_grad_norm_`` on that model's parameters alone)."""
+        grads = [p.grad for p in self.params.values() if p.grad is not None]
+        norms = torch.stack([g.flatten(1).norm(dim=1) for g in grads]).norm(dim=0)  # [K]
+        coef = (max_norm / (norms + 1e-6)).clamp(max=1.0)
+        for g in grads:
+            g.mul_(coef.view(-1, *([1] * (g.dim() - 1))))
+
+
+def run_pack_epoch(pack: ModelPack, epoch: int, trackers: Sequence[Progress],
+                   should_stop: Callable[[], bool] | None = None) -> list[dict[str, float]]:  # fmt: skip
+    """One training pass of every model of the pack over its own seeded batch order; returns
+    each job's means (as :func:`glifbench.training.trainer.run_epoch`)."""
+    states = pack.states
+    spec = states[0].spec
+    s, task, device = spec.settings, spec.descriptor, states[0].device
+    loss_fn = vmap(partial(_loss, task, from_frame=s["loss_from_frame"]))
+    streams = [st.train_stream.batches(s["batch_size"], np.random.default_rng([st.spec.seed, epoch])) for st in states]
+    totals = [{"loss": 0.0, "correct": 0.0, "n": 0} for _ in states]
+    for batches in zip(*streams, strict=True):
+        shapes = {tuple(b.inputs.shape) for b in batches}
+        if len(shapes) > 1:
+            raise TrainingError(f"the packed jobs' batches differ in shape: {sorted(shapes)}")
+        x = torch.stack([b.inputs for b in batches]).to(device)
+        y = torch.stack([b.targets for b in batches]).to(device)
+        out = pack(x)
+        losses = loss_fn(out, y)
+        if not torch.isfinite(losses).all():
+            bad = [st.spec.name for st, ok in zip(states, torch.isfinite(losses).tolist()) if not ok]
+            raise TrainingError(f"{', '.join(bad)}: loss is not finite (training)")
+        pack.optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        if s["clip_norm"] is not None:
+            pack.clip_(s["clip_norm"])
+        pack.optimizer.step()
+        n = task.trials_in(y.shape[1:])
+        correct = (out.argmax(dim=2) == y).sum(dim=1).tolist() if task.metric == "accuracy" else [0] * pack.size
+        for k, (total, tracker) in enumerate(zip(totals, trackers)):
+            total["loss"] += losses[k].item() * n
+            total["n"] += n
+            total["correct"] += correct[k]
+            tracker.update(n, lambda total=total: _means(task, total))
+        if should_stop is not None and should_stop():
+            raise Terminated(128 + signal.SIGTERM)
+    if totals[0]["n"] == 0:
+        raise TrainingError(f"{spec.name}: no training trials")
+    return [_means(task, total) for total in totals]
+
+
+def train_pack(specs: Sequence[JobSpec], on_epoch: Sequence[Callable | None] | None = None,
+               run_ids: Sequence[str | None] | None = None, on_progress: Sequence[Callable | None] | None = None,
+               should_stop: Callable[[], bool] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Train (or resume) the jobs ``specs`` as one pack; the per-job callbacks are those of
+    :func:`glifbench.training.trainer.train`. Jobs resumed from checkpoints of different epochs
+    first catch up one by one, then train together. Returns each job's result."""
+    check_packable(specs)
+    K = len(specs)
+    on_epoch = list(on_epoch or [None] * K)
+    on_progress = list(on_progress or [None] * K)
+    states = [start_job(spec, run_id) for spec, run_id in zip(specs, run_ids or [None] * K)]
+    for state, callback in zip(states, on_epoch):
+        if callback is not None and state.history:
+            callback(state.history, state.run_id)
+    epochs = specs[0].settings["epochs"]
+    ahead = max(state.epochs_done for state in states)
+    for state, callback, progress in zip(states, on_epoch, on_progress):
+        while state.epochs_done < min(ahead, epochs):  # a checkpoint behind the others: alone first
+            log.info("%s: epoch %d alone, to catch up with its pack", state.spec.name, state.epochs_done + 1)
+            train_one_epoch(state, should_stop, callback, progress)
+    if ahead < epochs:
+        log.info("training %d jobs as one pack: %s", K, ", ".join(spec.name for spec in specs))
+    pack = ModelPack(states)
+    for epoch in range(ahead, epochs):
+        start = time.perf_counter()
+        pack.load()
+        trackers = [train_tracker(state, epoch, progress) for state, progress in zip(states, on_progress)]
+        metrics = run_pack_epoch(pack, epoch, trackers, should_stop)
+        pack.store()
+        seconds = (time.perf_counter() - start) / K  # each job's share of the pass
+        for state, row, callback in zip(states, metrics, on_epoch):
+            end_epoch(state, row, seconds, should_stop, callback)
+    return [finish_job(state) for state in states]
+
