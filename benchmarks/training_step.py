@@ -12,6 +12,13 @@ per-step loops over Norse's ``LIFBoxCell`` (LIF; BLI as a ``LIFBoxCell`` with a 
 * ``step_major``: one loop over time that drives every layer per step.
 
 Reports trials/s and the ratios, plus the cost of T=200 relative to T=100 for SOT (linear: 2).
+
+    python benchmarks/training_step.py --pack 4 [--device cuda] [--tasks fsdd sot mnist] [--units LIF]
+
+times instead K = 4 models of one network trained one after the other (``separate``: K eager
+steps, each model with its own batch) against the same K models as one pack
+(``glifbench.training.pack.ModelPack``: one vmapped step with per-model clipping), and reports
+trials/s per model and in aggregate, and the pack's ratio against separate steps in the same run.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from glifbench.models import build_network
 from glifbench.models.layers import RecurrentConv
 from glifbench.units import sign_ste
 
-SETUPS = {"fsdd": {"batch": 32, "steps": 64}, "sot": {"batch": 16, "steps": 100}}
+SETUPS = {"fsdd": {"batch": 32, "steps": 64}, "sot": {"batch": 16, "steps": 100}, "mnist": {"batch": 64, "steps": 20}}
 
 
 class _NorseUnits(nn.Module):
@@ -73,7 +80,7 @@ class NorseLoopReference(nn.Module):
             out, state = self.units(dense.linear(h[ts].flatten(1)), state)
             outputs.append(linear.linear(out))
         out = torch.stack(outputs)
-        return out if self.net.spec["every_step"] else out[-1]
+        return out if self.net.spec.every_step else out[-1]
 
 
 class StepMajorReference(NorseLoopReference):
@@ -96,29 +103,98 @@ class StepMajorReference(NorseLoopReference):
             h, states[-1] = self.units(dense.linear(h.flatten(1)), states[-1])
             outs.append(linear.linear(h))
         out = torch.stack(outs)
-        return out if self.net.spec["every_step"] else out[-1]
+        return out if self.net.spec.every_step else out[-1]
 
 
 def _loss(task: str, y: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return nn.functional.mse_loss(y, target) if task == "sot" else nn.functional.cross_entropy(y, target)
 
 
-def time_step(model: nn.Module, task: str, batch: int, steps: int, repeats: int) -> float:
-    """Median seconds of one forward + backward + Adam step."""
-    gen = torch.Generator().manual_seed(0)
+def _batch(task: str, batch: int, steps: int, seed: int = 0, device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
     if task == "sot":
         x, target = torch.rand(steps, batch, 30, 30, generator=gen), torch.rand(steps, batch, 2, generator=gen)
+    elif task == "mnist":  # one image per trial, shown for `steps` steps by the network
+        x, target = torch.rand(batch, 28, 28, generator=gen), torch.randint(0, 10, (batch,), generator=gen)
     else:
         x, target = torch.randn(steps, batch, 64, generator=gen), torch.randint(0, 10, (batch,), generator=gen)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    return x.to(device), target.to(device)
+
+
+def _median_seconds(step, repeats: int, device: str = "cpu") -> float:
     times = []
     for _ in range(repeats + 1):  # the first run warms up
         start = time.perf_counter()
+        step()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return sorted(times[1:])[len(times[1:]) // 2]
+
+
+def time_step(model: nn.Module, task: str, batch: int, steps: int, repeats: int) -> float:
+    """Median seconds of one forward + backward + Adam step."""
+    x, target = _batch(task, batch, steps)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+    def step():
         opt.zero_grad(set_to_none=True)
         _loss(task, model(x), target).backward()
         opt.step()
-        times.append(time.perf_counter() - start)
-    return sorted(times[1:])[len(times[1:]) // 2]
+
+    return _median_seconds(step, repeats)
+
+
+def pack_rows(args: argparse.Namespace) -> list[dict]:
+    """K separate eager steps against one packed step of the same K models (see the docstring)."""
+    from types import SimpleNamespace
+
+    from glifbench.training.pack import ModelPack
+
+    device, K, rows = args.device, args.pack, []
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        for task in args.tasks:
+            batch, steps = SETUPS[task]["batch"], SETUPS[task]["steps"]
+            for unit in args.units:
+                nets, batches = [], [_batch(task, batch, steps, seed=k, device=device) for k in range(K)]
+                for k in range(K):
+                    torch.manual_seed(k)
+                    net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
+                    nets.append(net.to(device).record_activity(False))
+                opts = [torch.optim.Adam(net.parameters(), lr=1e-4) for net in nets]
+
+                def separate():
+                    for net, opt, (x, target) in zip(nets, opts, batches):
+                        opt.zero_grad(set_to_none=True)
+                        _loss(task, net(x), target).backward()
+                        nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+                        opt.step()
+
+                pack = ModelPack([SimpleNamespace(model=net, optimizer=opt) for net, opt in zip(nets, opts)])
+                pack.load()
+                xs, targets = torch.stack([x for x, _ in batches]), torch.stack([t for _, t in batches])
+
+                def packed():
+                    pack.optimizer.zero_grad(set_to_none=True)
+                    out = pack(xs)
+                    torch.stack([_loss(task, out[k], targets[k]) for k in range(K)]).sum().backward()
+                    pack.clip_(1.0)
+                    pack.optimizer.step()
+
+                alone = _median_seconds(separate, args.repeats, device)
+                together = _median_seconds(packed, args.repeats, device)
+                row = {
+                    "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "threads": threads,
+                    "task": task, "unit": unit, "batch": batch, "steps": steps, "models": K,
+                    "separate_trials_per_s_per_model": round(batch / alone, 1),
+                    "packed_trials_per_s_per_model": round(batch / together, 1),
+                    "packed_trials_per_s_aggregate": round(K * batch / together, 1),
+                    "packed_over_separate": round(alone / together, 2),
+                }  # fmt: skip
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -126,8 +202,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--units", nargs="+", default=["Real", "LIF", "BLI", "BA"])
-    parser.add_argument("--tasks", nargs="+", default=list(SETUPS))
+    parser.add_argument("--tasks", nargs="+", default=["fsdd", "sot"], choices=list(SETUPS))
+    parser.add_argument("--pack", type=int, default=None, metavar="K", help="time K separate models against one pack of K")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="for --pack")
     args = parser.parse_args(argv)
+    if args.pack is not None:
+        return pack_rows(args)
     rows = []
     for threads in args.threads:
         torch.set_num_threads(threads)
@@ -137,7 +217,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 torch.manual_seed(0)
                 net = build_network(task, "CRNN", unit, init_gain=1.0 if unit == "Real" else 4.0)
                 net.record_activity(False)
-                dt_tau_v = net.body[0].unit.params.dt_tau_v
+                unit_params = getattr(net.body[0].unit, "params", None)  # GLIF units; BA and Real have none
+                dt_tau_v = unit_params.dt_tau_v if unit_params is not None else 0.2
                 ours = time_step(net, task, batch, steps, args.repeats)
                 norse_loop = time_step(NorseLoopReference(net, unit, dt_tau_v), task, batch, steps, args.repeats)
                 step_major = time_step(StepMajorReference(net, unit, dt_tau_v), task, batch, steps, args.repeats)
