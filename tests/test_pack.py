@@ -36,14 +36,24 @@ def data(tmp_path_factory):
         arrays[f"x_{split}"] = rng.normal(size=(n, 12, 64)).astype(np.float32) + y[:, None, None] * 0.3
         arrays[f"y_{split}"] = y
     np.savez(root / "fsdd.npz", **arrays)
+    images = {}
+    for split, n in (("train", 36), ("val", 12), ("test", 12)):
+        y = rng.integers(0, 10, n)
+        images[f"x_{split}"] = (rng.random((n, 28, 28)) * 120 + y[:, None, None] * 12).astype(np.uint8)
+        images[f"y_{split}"] = y
+    np.savez(root / "mnist.npz", **images)
     stack = builtin_image("grass")[None]
-    sot = {}
+    sot, uneven = {}, {}
     for split in ("train", "val"):
         shards = [write_shard(root / f"{split}{k}.npz", stack, 6, shard_seed(0, split, k), {"n_frames": 5})
                   for k in range(2)]  # fmt: skip
         write_index(root / f"{split}.json", shards, split)
         sot[split] = str(root / f"{split}.json")
-    return {"fsdd": {"arrays": str(root / "fsdd.npz")}, "sot": sot}
+        small = write_shard(root / f"{split}-small.npz", stack, 4, shard_seed(0, split, 9), {"n_frames": 5})
+        write_index(root / f"{split}-uneven.json", [shards[0], small], split)
+        uneven[split] = str(root / f"{split}-uneven.json")
+    return {"fsdd": {"arrays": str(root / "fsdd.npz")}, "mnist": {"arrays": str(root / "mnist.npz")}, "sot": sot,
+            "uneven": uneven}  # fmt: skip
 
 
 def specs(root: Path, task, data, unit, seeds=SEEDS, epochs=3, arch="CRNN", **settings):
@@ -60,7 +70,7 @@ def assert_same_training(alone: list[dict], packed: list[dict], root_alone: Path
         assert len(a["history"]) == len(b["history"])
         for row_a, row_b in zip(a["history"], b["history"]):
             for key, value in row_a.items():
-                if key == "seconds":
+                if key in ("seconds", "pack_size"):  # how the epoch ran, not what it computed
                     continue
                 tolerance = 0.02 if key.startswith("activity") else 1e-4
                 assert row_b[key] == pytest.approx(value, abs=tolerance), key
@@ -76,7 +86,8 @@ def assert_same_training(alone: list[dict], packed: list[dict], root_alone: Path
             torch.testing.assert_close(wb[key], wa[key], atol=1e-4, rtol=1e-3)
 
 
-@pytest.mark.parametrize(("task", "unit"), [("fsdd", "LIF"), ("fsdd", "BA"), ("fsdd", "Real"), ("sot", "BLI")])
+@pytest.mark.parametrize(("task", "unit"), [("fsdd", "LIF"), ("fsdd", "BA"), ("fsdd", "Real"), ("sot", "BLI"),
+                                            ("mnist", "LIF")])  # fmt: skip
 def test_a_pack_trains_as_its_jobs_would_alone(tmp_path, data, task, unit):
     epochs = 3 if task == "fsdd" else 2
     alone = [train(spec) for spec in specs(tmp_path / "alone", task, data, unit, epochs=epochs)]
@@ -112,6 +123,10 @@ def test_what_cannot_be_packed_is_refused_with_the_reason(tmp_path, data):
         train_pack(one + one)
     with pytest.raises(TrainingError, match="at least two"):
         train_pack(one)
+    uneven = [JobSpec("sot", "CRNN", "BLI", seed, tmp_path / f"u{seed}", tmp_path / f"u{seed}.pt", data["uneven"],
+                      specs(tmp_path, "sot", data, "BLI")[0].config) for seed in (0, 1)]  # fmt: skip
+    with pytest.raises(TrainingError, match="shards differ in size"):
+        train_pack(uneven)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -145,6 +160,10 @@ def test_the_command_trains_a_pack_with_one_mlflow_run_per_job(tmp_path, data):
     bad = subprocess.run([*args, "--out-dir", str(tmp_path / "run"), "--checkpoint", str(tmp_path / "c{seed}.pt")],
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 1 and "--out-dir" in bad.stderr and "{seed}" in bad.stderr
+    gru = [a if a != "CRNN" else "CNN-RNN" for a in args]
+    refused = subprocess.run([*gru, "--out-dir", str(tmp_path / "g{seed}"), "--checkpoint", str(tmp_path / "g{seed}.pt")],
+                             capture_output=True, text=True)  # fmt: skip
+    assert refused.returncode == 1 and "GRU" in refused.stderr
     done = subprocess.run([*args, "--out-dir", str(tmp_path / "run{seed}"), "--checkpoint", str(tmp_path / "c{seed}.pt")],
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -152,9 +171,10 @@ def test_the_command_trains_a_pack_with_one_mlflow_run_per_job(tmp_path, data):
 
     info = json.loads((tmp_path / "experiment.json").read_text())
     client = MlflowClient(info["tracking_uri"])
-    runs = client.search_runs([info["experiment_id"]])
+    runs = client.search_runs([info["experiment_id"]])  # none of the refused pack's
     assert sorted(r.info.run_name for r in runs) == ["fsdd-CRNN-BLI-s0", "fsdd-CRNN-BLI-s1"]
     assert {r.info.status for r in runs} == {"FINISHED"}
     assert {r.data.tags["glifbench.pack"] for r in runs} == {"fsdd-CRNN-BLI-s0,fsdd-CRNN-BLI-s1"}
     for seed in (0, 1):
         assert (tmp_path / f"run{seed}/test.json").is_file() and (tmp_path / f"c{seed}.pt").is_file()
+        assert (tmp_path / f"run{seed}/timing.csv").read_text().splitlines()[1].endswith(",2")  # pack_size

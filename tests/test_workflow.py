@@ -199,11 +199,22 @@ def test_grouped_seeds_train_as_one_pack_job_where_they_can(tmp_path):
     alone = [j for j in jobs if j not in packs]
     assert len(alone) == 3 and all("--arch CNN-RNN" in j for j in alone)  # its GRU cannot be vmapped
     assert "results/logs/train/fsdd/CRNN/LIF/pack.log" in out
+    sot = snakemake("-n", "-p", "--config", "seeds=[0, 1]", "training={group: seeds}", "sot={n_train: 100, shard_size: 32}",
+                    "grid={table1: [CRNN], table3_tasks: [], fig5: false}", "--", "table1", cwd=tmp_path)  # fmt: skip
+    assert sot.returncode == 0 and "pack.log" not in sot.stdout + sot.stderr  # uneven shards: batches differ
     norse = snakemake("-n", "-p", "--config", "seeds=[0, 1]", "training={group: seeds}", "units={surrogate: super}", grid,
                       "--", "table3", cwd=tmp_path)  # fmt: skip
     assert norse.returncode == 0 and "pack.log" not in norse.stdout + norse.stderr  # Norse's surrogates: alone
     default = snakemake("-n", "--quiet", "rules", "--config", "seeds=[0, 1]", cwd=tmp_path)
     assert "train_pack" not in default.stdout + default.stderr  # the default trains every seed alone
+    study = ("study={tasks: [fsdd], units: [LIF], seeds: [0, 1], variants: {base: {}, one: {seeds: [0]}, "
+             "super: {units: {surrogate: super}}}}")  # fmt: skip
+    result = snakemake("-n", "-p", "--config", "training={group: seeds}", study, "--", "study", cwd=tmp_path)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    jobs = re.findall(r"python -m glifbench train .*", out)
+    assert len(jobs) == 1 + 1 + 2  # base: one pack; one: its own seed alone; super: Norse's surrogate, alone
+    assert sum("--seed 0 1 " in j and "--variant base" in j and "seed{seed}" in j for j in jobs) == 1
 
 
 @pytest.mark.slow

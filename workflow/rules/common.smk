@@ -168,16 +168,6 @@ def job_settings(task, variant=None):
     }
 
 
-# `training.group: seeds`: the seeds of a (task, arch, unit) train as one pack (rule train_pack)
-# where the architecture and surrogate allow it (glifbench.training.packable); others alone.
-PACK_ARCHS = [
-    arch
-    for arch in ARCHITECTURES
-    if config["training"]["group"] == "seeds"
-    and len(config["seeds"]) > 1
-    and pack_problem(arch, config["units"]) is None
-]
-
 TRAIN_SETTINGS = {
     task: settings_file(f"train-{task}", job_settings(task)) for task in TASKS
 }
@@ -199,6 +189,42 @@ STUDY_SETTINGS = {
 
 def variant_seeds(variant):
     return STUDY["variants"][variant].get("seeds", STUDY["seeds"])
+
+
+# `training.group: seeds`: the seeds of a (task, arch, unit) train as one pack (rules train_pack,
+# study_train_pack) where the architecture and surrogate allow it (glifbench.training.packable).
+def packable(arch, units, seeds):
+    return (
+        config["training"]["group"] == "seeds"
+        and len(seeds) > 1
+        and pack_problem(arch, units) is None
+    )
+
+
+PACK_ARCHS = [a for a in ARCHITECTURES if packable(a, config["units"], config["seeds"])]
+# a pack stacks its seeds' batches: SOT's (cut within shuffled shards) match only when every
+# training shard holds as many trials
+PACK_TASKS = [
+    t for t in TASKS if t != "sot" or len(set(split_shard_sizes("train"))) == 1
+]
+
+
+def pack_resources(seeds):
+    """A pack's resources: each seed's memory, and its time in the worst case (CPU: in turn)."""
+    train = config["resources"]["train"]
+    return {
+        "mem_mb": train["mem_mb"] * len(seeds),
+        "runtime": train["runtime"] * len(seeds),
+        "gpu": train["gpu"],
+    }
+
+
+PACK_VARIANTS = [  # a variant with seeds of its own (`seeds:`) trains them alone
+    v
+    for v in VARIANTS
+    if variant_seeds(v) == STUDY["seeds"]
+    and packable(STUDY_ARCH, job_settings(TASKS[0], v)["units"], STUDY["seeds"])
+]
 
 
 def study_runs(files, variants=None):

@@ -24,11 +24,44 @@ use rule train as study_train with:
         unit="|".join(UNITS),
         seed=r"\d+",
     params:
+        seeds=lambda w: w.seed,
         data=lambda w: as_json(TRAIN_DATA[w.task]),
         checkpoint="results/study/checkpoints/{variant}/{task}/{arch}/{unit}/seed{seed}.pt",
         out_dir=lambda w, output: Path(output.metrics).parent,
         tags=lambda w: as_json({"scale": config["scale"]}),
         study=lambda w: f"--variant {w.variant} --no-test",
+
+
+if PACK_VARIANTS:
+
+    # The seeds of a study job as one pack (`training.group: seeds`; docs/performance.md).
+    use rule study_train as study_train_pack with:
+        output:
+            [
+                f"{run_dir('{task}', '{arch}', '{unit}', seed, f'{STUDY_RUNS}/{{variant}}')}/{name}"
+                for seed in STUDY["seeds"]
+                for name in RUN_FILES
+            ],
+        log:
+            "results/logs/study/{variant}/{task}/{arch}/{unit}/pack.log",
+        benchmark:
+            "results/benchmarks/study/{variant}/{task}/{arch}/{unit}/pack.tsv"
+        wildcard_constraints:
+            variant="|".join(re.escape(v) for v in PACK_VARIANTS),
+            task="|".join(PACK_TASKS),
+            arch=STUDY_ARCH,
+            unit="|".join(UNITS),
+        resources:
+            **pack_resources(STUDY["seeds"]),
+        params:
+            seeds=" ".join(str(seed) for seed in STUDY["seeds"]),
+            data=lambda w: as_json(TRAIN_DATA[w.task]),
+            checkpoint=lambda w: f"results/study/checkpoints/{w.variant}/{w.task}/{w.arch}/{w.unit}/seed{{seed}}.pt",
+            out_dir=lambda w: study_run_dir(w.variant, w.task, w.unit, "{seed}"),
+            tags=lambda w: as_json({"scale": config["scale"]}),
+            study=lambda w: f"--variant {w.variant} --no-test",
+
+    ruleorder: study_train_pack > study_train
 
 
 rule study_summary:

@@ -54,6 +54,7 @@ rule train:
         runtime=config["resources"]["train"]["runtime"],
         gpu=config["resources"]["train"]["gpu"],
     params:
+        seeds=lambda w: w.seed,
         data=lambda w: as_json(TRAIN_DATA[w.task]),
         checkpoint="results/checkpoints/{task}/{arch}/{unit}/seed{seed}.pt",
         out_dir=lambda w, output: Path(output.metrics).parent,
@@ -61,7 +62,7 @@ rule train:
         study="",
     shell:
         "python -m glifbench train --task {wildcards.task} --arch {wildcards.arch} "
-        "--unit {wildcards.unit} --seed {wildcards.seed} --out-dir {params.out_dir:q} "
+        "--unit {wildcards.unit} --seed {params.seeds} --out-dir {params.out_dir:q} "
         "--checkpoint {params.checkpoint:q} --data {params.data:q} --config {input.settings:q} "
         "--experiment {input.experiment:q} --tags {params.tags:q} {params.study} "
         "--remove-if-corrupt > {log} 2>&1"
@@ -70,15 +71,11 @@ rule train:
 if PACK_ARCHS:
 
     # The same jobs as `train`, every seed of one (task, arch, unit) in one process: its per-seed
-    # outputs, checkpoints and MLflow runs are those `train` writes (docs/training.md).
-    rule train_pack:
-        input:
-            data=lambda w: list(TRAIN_DATA[w.task].values()),
-            settings=lambda w: TRAIN_SETTINGS[w.task],
-            experiment="results/mlflow/experiment.json",
+    # outputs, checkpoints and MLflow runs are those `train` writes (docs/performance.md).
+    use rule train as train_pack with:
         output:
             [
-                f"results/runs/{{task}}/{{arch}}/{{unit}}/seed{seed}/{name}"
+                f"{run_dir('{task}', '{arch}', '{unit}', seed)}/{name}"
                 for seed in config["seeds"]
                 for name in MAIN_FILES
             ],
@@ -87,29 +84,19 @@ if PACK_ARCHS:
         benchmark:
             "results/benchmarks/train/{task}/{arch}/{unit}/pack.tsv"
         wildcard_constraints:
-            task="|".join(TASKS),
+            task="|".join(PACK_TASKS),
             arch="|".join(re.escape(arch) for arch in PACK_ARCHS),
             unit="|".join(UNITS),
-        conda:
-            ENV
-        threads: config["training"]["threads"]
         resources:
-            mem_mb=config["resources"]["train"]["mem_mb"] * len(config["seeds"]),
-            runtime=config["resources"]["train"]["runtime"],
-            gpu=config["resources"]["train"]["gpu"],
+            **pack_resources(config["seeds"]),
         params:
             seeds=" ".join(str(seed) for seed in config["seeds"]),
             data=lambda w: as_json(TRAIN_DATA[w.task]),
             # {seed}: each seed's path, filled in by the command
             checkpoint=lambda w: f"results/checkpoints/{w.task}/{w.arch}/{w.unit}/seed{{seed}}.pt",
-            out_dir=lambda w: f"results/runs/{w.task}/{w.arch}/{w.unit}/seed{{seed}}",
+            out_dir=lambda w: run_dir(w.task, w.arch, w.unit, "{seed}"),
             tags=as_json({"scale": config["scale"]}),
-        shell:
-            "python -m glifbench train --task {wildcards.task} --arch {wildcards.arch} "
-            "--unit {wildcards.unit} --seed {params.seeds} --out-dir {params.out_dir:q} "
-            "--checkpoint {params.checkpoint:q} --data {params.data:q} --config {input.settings:q} "
-            "--experiment {input.experiment:q} --tags {params.tags:q} "
-            "--remove-if-corrupt > {log} 2>&1"
+            study="",
 
     ruleorder: train_pack > train
 

@@ -48,10 +48,17 @@ class SOTStream:
         except json.JSONDecodeError as err:
             raise CorruptFile(index, f"unreadable SOT index {index}: {err}") from err
         self.shards = [Path(s["path"]) for s in meta["shards"]]
+        self.shard_trials = [int(s["n_trials"]) for s in meta["shards"]]
         self.n_trials = meta["n_trials"] if max_trials is None else min(max_trials, meta["n_trials"])
         self.mean, self.std, self.frames = mean, std, frames
         for shard in self.shards:
             _require(shard)
+
+    @property
+    def same_shapes_in_any_order(self) -> bool:
+        """Whether every shuffle yields the same sequence of batch shapes (batches are cut within
+        shards: only when all shards hold as many trials)."""
+        return len(set(self.shard_trials)) <= 1
 
     def batches(self, batch_size: int, rng: np.random.Generator | None) -> Iterator[Batch]:
         order = rng.permutation(len(self.shards)) if rng is not None else range(len(self.shards))
@@ -90,6 +97,8 @@ class ArrayStream:
         self.y = y.astype(np.int64)
         self.time_major = time_major
         self.n_trials = len(self.x)
+
+    same_shapes_in_any_order = True  # batches of batch_size, the last one partial, whatever the order
 
     def batches(self, batch_size: int, rng: np.random.Generator | None) -> Iterator[Batch]:
         idx = rng.permutation(self.n_trials) if rng is not None else np.arange(self.n_trials)

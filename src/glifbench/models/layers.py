@@ -52,7 +52,9 @@ def run_recurrent(unit: Unit, ff: nn.Module, rec: nn.Module, x: torch.Tensor) ->
 
     The feed-forward map runs once on all steps when the input needs no gradient (the network's
     input) and per step otherwise: on CPUs the per-step convolution's backward pass is faster
-    than one over the whole ``[T*B]`` batch (measured, ``docs/models.md``).
+    than one over the whole ``[T*B]`` batch (measured, ``docs/models.md``). Under
+    ``torch.func.vmap`` (a pack of models, ``glifbench.training.pack``) tensors report no gradient,
+    so every layer takes the whole-sequence path there (the same result).
     """
     static = x.shape[0] > 1 and x.stride(0) == 0
     if not x.requires_grad or static:

@@ -9,13 +9,16 @@ import logging
 import signal
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glifbench.errors import Terminated
 from glifbench.layout import RUN_FILES, TEST_FILE
 from glifbench.settings import config_hash
 from glifbench.training.lock import job_lock
 from glifbench.training.trainer import JobSpec, checkpoint_run_id, train
+
+if TYPE_CHECKING:
+    from glifbench.tracking.mlflow_runs import JobRun
 
 log = logging.getLogger("glifbench.train")
 
@@ -51,6 +54,10 @@ def run_tracked_jobs(specs: Sequence[JobSpec], experiment_file: Path | None, tag
     a second process on the same job stops at once with a message naming the first; an MLflow run
     left RUNNING by a process that died is continued by the next one that takes the lock.
     """
+    if len(specs) > 1:  # refused before any lock is taken or run created
+        from glifbench.training.pack import check_packable
+
+        check_packable(specs)
     stop = StopRequest()
     signal.signal(signal.SIGTERM, stop.handle)
     with contextlib.ExitStack() as locks:
@@ -63,18 +70,15 @@ def run_tracked_jobs(specs: Sequence[JobSpec], experiment_file: Path | None, tag
         return _train_tracked(specs, experiment_file, tags, stop)
 
 
-def run_tracked_job(spec: JobSpec, experiment_file: Path | None, tags: dict[str, str]) -> dict[str, Any]:
-    """:func:`run_tracked_jobs` for one job."""
-    return run_tracked_jobs([spec], experiment_file, tags)[0]
-
-
-def _train(specs: Sequence[JobSpec], stop: StopRequest, runs: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+def _train(specs: Sequence[JobSpec], stop: StopRequest, runs: Sequence[JobRun] | None = None) -> list[dict[str, Any]]:
     """One job alone, several as a pack; ``runs`` (MLflow) get each job's epochs and progress."""
-    on_epoch = [None] * len(specs) if runs is None else [lambda history, _, run=run: run.log_history(history) for run in runs]
+    on_epoch = ([None] * len(specs) if runs is None
+                else [lambda history, _, run=run: run.log_history(history) for run in runs])  # fmt: skip
     on_progress = [None] * len(specs) if runs is None else [run.log_running for run in runs]
     run_ids = [None] * len(specs) if runs is None else [run.run_id for run in runs]
     if len(specs) == 1:
-        return [train(specs[0], on_epoch=on_epoch[0], run_id=run_ids[0], on_progress=on_progress[0], should_stop=stop)]
+        return [train(specs[0], on_epoch=on_epoch[0], run_id=run_ids[0], on_progress=on_progress[0],
+                      should_stop=stop)]  # fmt: skip
     from glifbench.training.pack import train_pack
 
     return train_pack(specs, on_epoch=on_epoch, run_ids=run_ids, on_progress=on_progress, should_stop=stop)
@@ -114,12 +118,17 @@ def _log_run_files(run, spec: JobSpec, result: dict[str, Any]) -> None:
         run.log_artifacts([plot_run(result["history"], loss, task.metric, Path(tmp) / "learning_curves.png", spec.name)])
 
 
-def _start_run(spec: JobSpec, experiment: dict[str, Any], tags: dict[str, str]):
-    """The job's MLflow run, created (with params, tags and datasets) or continued."""
-    from glifbench.tracking.mlflow_runs import JobRun, flatten, git_state
+def _new_run(spec: JobSpec, experiment: dict[str, Any]) -> JobRun:
+    from glifbench.tracking.mlflow_runs import JobRun
 
-    run = JobRun(experiment["tracking_uri"], experiment["experiment_id"], spec.name, spec.fingerprint,
-                 loss=spec.descriptor.loss)  # fmt: skip
+    return JobRun(experiment["tracking_uri"], experiment["experiment_id"], spec.name, spec.fingerprint,
+                  loss=spec.descriptor.loss)  # fmt: skip
+
+
+def _start_run(run: JobRun, spec: JobSpec, tags: dict[str, str]) -> None:
+    """Create the job's MLflow run (with params, tags and datasets) or continue its last one."""
+    from glifbench.tracking.mlflow_runs import flatten, git_state
+
     job = {"task": spec.task, "arch": spec.arch, "unit": spec.unit, "seed": str(spec.seed)}
     if spec.variant is not None:
         job["study.variant"] = spec.variant
@@ -128,29 +137,43 @@ def _start_run(spec: JobSpec, experiment: dict[str, Any], tags: dict[str, str]):
     run.start(checkpoint_run_id(spec), all_tags, params)  # before training: a killed job keeps its run
     if run.created:  # its inputs once
         run.log_datasets(spec.data, spec.data_identity)
-    return run
+
+
+def _finish_all(runs: Sequence[JobRun], status: str) -> None:
+    """Finish every run, even if finishing one fails (the first error is raised after)."""
+    errors = []
+    for run in runs:
+        try:
+            run.finish(status)
+        except Exception as err:  # noqa: BLE001 - the other runs must still be finished
+            log.error("%s: could not mark the MLflow run %s: %s", run.name, status, err)
+            errors.append(err)
+    if errors:
+        raise errors[0]
 
 
 def _train_tracked(specs: Sequence[JobSpec], experiment_file: Path, tags: dict[str, str],
                    stop: StopRequest) -> list[dict[str, Any]]:  # fmt: skip
     experiment = json.loads(Path(experiment_file).read_text())
     pack = {"glifbench.pack": ",".join(spec.name for spec in specs)} if len(specs) > 1 else {}
-    runs = []
+    runs = [_new_run(spec, experiment) for spec in specs]  # finish() skips a run never started
     try:
-        for spec in specs:
-            runs.append(_start_run(spec, experiment, {**tags, **pack}))
+        for run, spec in zip(runs, specs, strict=True):
+            _start_run(run, spec, {**tags, **pack})
         runs[0].monitor_system(experiment.get("system_metrics_seconds"))  # one process: one monitor
         results = _train(specs, stop, runs)
         stop.check()
-        for spec, run, result in zip(specs, runs, results):
+        for spec, run, result in zip(specs, runs, results, strict=True):
             if result["test"] is not None:
                 run.log_test(result["test"])
             _log_run_files(run, spec, result)
-    except BaseException:
-        for run in runs:
-            run.finish("FAILED")
+    except BaseException as failure:
+        try:
+            _finish_all(runs, "FAILED")
+        except Exception:  # noqa: BLE001 - the training's error is the one to report
+            log.exception("while marking the runs FAILED after: %s", failure)
         raise
-    for run, result in zip(runs, results):
-        run.finish("FINISHED")
+    _finish_all(runs, "FINISHED")
+    for run, result in zip(runs, results, strict=True):
         result["run_id"] = run.run_id
     return results

@@ -30,30 +30,32 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
+from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from glifbench.errors import Terminated, TrainingError
 from glifbench.training.packable import pack_problem
 from glifbench.training.progress import Progress
 from glifbench.training.trainer import (
-    JobSpec, JobState, _loss, _means, end_epoch, finish_job, start_job, train_one_epoch, train_tracker,
+    JobSpec, JobState, end_epoch, finish_job, pass_means, start_job, task_loss, train_one_epoch, train_tracker,
 )  # fmt: skip
 
 log = logging.getLogger("glifbench.train")
 
 
 def check_packable(specs: Sequence[JobSpec]) -> None:
-    """The specs must be one (task, arch, unit, settings, variant) with distinct seeds."""
+    """The specs must be one (task, arch, unit, settings, data, variant) with distinct seeds, of
+    an architecture and surrogate vmap can batch."""
     if len(specs) < 2:
         raise TrainingError("a pack needs at least two jobs")
     first = specs[0]
     for spec in specs[1:]:
-        same = (spec.task, spec.arch, spec.unit, spec.variant, spec.config, spec.evaluate_test) == (
-            first.task, first.arch, first.unit, first.variant, first.config, first.evaluate_test)  # fmt: skip
+        same = (spec.task, spec.arch, spec.unit, spec.variant, spec.config, spec.data, spec.evaluate_test) == (
+            first.task, first.arch, first.unit, first.variant, first.config, first.data, first.evaluate_test)  # fmt: skip
         if not same:
             raise TrainingError(f"{spec.name} and {first.name} differ in more than the seed: they cannot be packed")
     seeds = [spec.seed for spec in specs]
@@ -64,6 +66,13 @@ def check_packable(specs: Sequence[JobSpec]) -> None:
         raise TrainingError(f"{first.name}: cannot pack {problem}")
 
 
+class PackMember(Protocol):
+    """What a pack needs of each job: its model and its optimiser (a :class:`JobState` has both)."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+
+
 class ModelPack:
     """K networks of one architecture as stacked weights ``[K, ...]`` and one vmapped forward.
 
@@ -72,18 +81,17 @@ class ModelPack:
     job's model and optimiser hold exactly its own state.
     """
 
-    def __init__(self, states: Sequence[JobState]):
+    def __init__(self, states: Sequence[PackMember]):
         self.states = list(states)
-        template = self.states[0].model
-        self.base = copy.deepcopy(template).to("meta")
+        self.base = copy.deepcopy(self.states[0].model).to("meta")
         self.base.train(True).record_activity(False)
-        self.names = [name for name, _ in template.named_parameters()]
         self.params: dict[str, torch.Tensor] = {}
         self.buffers: dict[str, torch.Tensor] = {}
         self.optimizer: torch.optim.Optimizer | None = None
 
     @property
     def size(self) -> int:
+        """K, the number of models."""
         return len(self.states)
 
     def load(self) -> None:
@@ -104,10 +112,11 @@ class ModelPack:
             entry = {}
             for key, value in first.items():
                 values = [s["state"][index][key] for s in saved]
-                if key == "step":
+                if key == "step":  # a copy: load_state_dict keeps the tensor, Adam increments it in place
                     if any(not torch.equal(v, value) for v in values):
-                        raise TrainingError(f"the packed jobs are at different optimiser steps: {[float(v) for v in values]}")
-                    entry[key] = value
+                        steps = [float(v) for v in values]
+                        raise TrainingError(f"the packed jobs are at different optimiser steps: {steps}")
+                    entry[key] = value.clone()
                 else:
                     entry[key] = torch.stack(values)
             stacked[index] = entry
@@ -122,13 +131,16 @@ class ModelPack:
                     param.copy_(self.params[name][k])
                 for name, buffer in state.model.named_buffers():
                     buffer.copy_(self.buffers[name][k])
-            own = {index: {key: value if key == "step" else value[k].clone() for key, value in entry.items()}
+            own = {index: {key: value.clone() if key == "step" else value[k].clone() for key, value in entry.items()}
                    for index, entry in packed["state"].items()}  # fmt: skip
             state.optimizer.load_state_dict({"state": own, "param_groups": packed["param_groups"]})
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """``x [K, ...]`` (each model's batch) -> ``[K, ...]`` (each model's output)."""
-        forward = lambda params, buffers, inputs: functional_call(self.base, (params, buffers), (inputs,))  # noqa: E731
+
+        def forward(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], inputs: torch.Tensor):
+            return functional_call(self.base, (params, buffers), (inputs,))
+
         return vmap(forward)(self.params, self.buffers, x)
 
     def clip_(self, max_norm: float) -> None:
@@ -148,7 +160,7 @@ def run_pack_epoch(pack: ModelPack, epoch: int, trackers: Sequence[Progress],
     states = pack.states
     spec = states[0].spec
     s, task, device = spec.settings, spec.descriptor, states[0].device
-    loss_fn = vmap(partial(_loss, task, from_frame=s["loss_from_frame"]))
+    loss_fn = vmap(partial(task_loss, task, from_frame=s["loss_from_frame"]))
     streams = [st.train_stream.batches(s["batch_size"], np.random.default_rng([st.spec.seed, epoch])) for st in states]
     totals = [{"loss": 0.0, "correct": 0.0, "n": 0} for _ in states]
     for batches in zip(*streams, strict=True):
@@ -161,7 +173,8 @@ def run_pack_epoch(pack: ModelPack, epoch: int, trackers: Sequence[Progress],
         losses = loss_fn(out, y)
         if not torch.isfinite(losses).all():
             bad = [st.spec.name for st, ok in zip(states, torch.isfinite(losses).tolist()) if not ok]
-            raise TrainingError(f"{', '.join(bad)}: loss is not finite (training)")
+            raise TrainingError(f"{', '.join(bad)}: loss is not finite (training); it stops its whole pack: "
+                                "train it alone (training.group: none) to let the other seeds finish")  # fmt: skip
         pack.optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()
         if s["clip_norm"] is not None:
@@ -169,16 +182,16 @@ def run_pack_epoch(pack: ModelPack, epoch: int, trackers: Sequence[Progress],
         pack.optimizer.step()
         n = task.trials_in(y.shape[1:])
         correct = (out.argmax(dim=2) == y).sum(dim=1).tolist() if task.metric == "accuracy" else [0] * pack.size
-        for k, (total, tracker) in enumerate(zip(totals, trackers)):
-            total["loss"] += losses[k].item() * n
+        for loss, right, total, tracker in zip(losses.tolist(), correct, totals, trackers, strict=True):
+            total["loss"] += loss * n
             total["n"] += n
-            total["correct"] += correct[k]
-            tracker.update(n, lambda total=total: _means(task, total))
+            total["correct"] += right
+            tracker.update(n, lambda total=total: pass_means(task, total))
         if should_stop is not None and should_stop():
             raise Terminated(128 + signal.SIGTERM)
     if totals[0]["n"] == 0:
         raise TrainingError(f"{spec.name}: no training trials")
-    return [_means(task, total) for total in totals]
+    return [pass_means(task, total) for total in totals]
 
 
 def train_pack(specs: Sequence[JobSpec], on_epoch: Sequence[Callable | None] | None = None,
@@ -191,7 +204,10 @@ def train_pack(specs: Sequence[JobSpec], on_epoch: Sequence[Callable | None] | N
     K = len(specs)
     on_epoch = list(on_epoch or [None] * K)
     on_progress = list(on_progress or [None] * K)
-    states = [start_job(spec, run_id) for spec, run_id in zip(specs, run_ids or [None] * K)]
+    states = [start_job(spec, run_id) for spec, run_id in zip(specs, run_ids or [None] * K, strict=True)]
+    if not states[0].train_stream.same_shapes_in_any_order:
+        raise TrainingError(f"{specs[0].name}: its training shards differ in size, so the seeds' batches differ in shape "
+                            "and cannot be stacked (make sot.n_train a multiple of sot.shard_size, or train alone)")  # fmt: skip
     for state, callback in zip(states, on_epoch):
         if callback is not None and state.history:
             callback(state.history, state.run_id)
@@ -211,7 +227,7 @@ def train_pack(specs: Sequence[JobSpec], on_epoch: Sequence[Callable | None] | N
         metrics = run_pack_epoch(pack, epoch, trackers, should_stop)
         pack.store()
         seconds = (time.perf_counter() - start) / K  # each job's share of the pass
-        for state, row, callback in zip(states, metrics, on_epoch):
-            end_epoch(state, row, seconds, should_stop, callback)
+        for state, row, callback in zip(states, metrics, on_epoch, strict=True):
+            end_epoch(state, row, seconds, should_stop, callback, pack_size=K)
     return [finish_job(state) for state in states]
 

@@ -125,7 +125,7 @@ def build_optimizer(spec: JobSpec, model: Network) -> torch.optim.Optimizer:
     return torch.optim.Adam(groups)
 
 
-def _loss(task: Task, out: torch.Tensor, target: torch.Tensor, from_frame: int) -> torch.Tensor:
+def task_loss(task: Task, out: torch.Tensor, target: torch.Tensor, from_frame: int) -> torch.Tensor:
     if task.loss == "mse":
         return nn.functional.mse_loss(out[from_frame:], target[from_frame:])
     return nn.functional.cross_entropy(out, target)
@@ -152,7 +152,7 @@ def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng,
         for batch in stream.batches(s["batch_size"], rng):
             x, y = batch.inputs.to(device), batch.targets.to(device)
             out = model(x)
-            loss = _loss(spec.descriptor, out, y, from_frame)
+            loss = task_loss(spec.descriptor, out, y, from_frame)
             if not torch.isfinite(loss):
                 raise TrainingError(f"{spec.name}: loss is {loss.item()} ({'training' if training else 'validation'})")
             n = spec.descriptor.trials_in(y.shape)
@@ -170,18 +170,18 @@ def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng,
             if spec.descriptor.metric == "accuracy":
                 total["correct"] += (out.argmax(dim=1) == y).sum().item()
             if progress is not None:
-                progress.update(n, lambda: _means(spec.descriptor, total))
+                progress.update(n, lambda: pass_means(spec.descriptor, total))
             if should_stop is not None and should_stop():
                 raise Terminated(128 + signal.SIGTERM)
     if total["n"] == 0:
         raise TrainingError(f"{spec.name}: no {'training' if training else 'validation'} trials")
-    metrics = _means(spec.descriptor, total)
+    metrics = pass_means(spec.descriptor, total)
     if activity:
         metrics["activity_per_step"] = {k: (v / total["n"]).tolist() for k, v in activity.items()}
     return metrics
 
 
-def _means(task: Task, total: dict[str, float]) -> dict[str, float]:
+def pass_means(task: Task, total: dict[str, float]) -> dict[str, float]:
     """Means of a pass (so far), named as in metrics.csv (``loss``, ``accuracy``)."""
     means = {"loss": total["loss"] / total["n"]}
     if task.metric == "accuracy":
@@ -323,9 +323,10 @@ def train_tracker(state: JobState, epoch: int,
 
 def end_epoch(state: JobState, train_metrics: dict[str, float], seconds: float,
               should_stop: Callable[[], bool] | None = None,
-              on_epoch: Callable[[list[dict], str | None], None] | None = None) -> None:  # fmt: skip
+              on_epoch: Callable[[list[dict], str | None], None] | None = None, pack_size: int = 1) -> None:  # fmt: skip
     """Validate after a training pass, add the epoch's row (``seconds``: the training pass's
-    wall time, the validation's is added), write the checkpoint and call ``on_epoch``."""
+    wall time, the validation's is added; ``pack_size``: how many models trained together in
+    the pass, 1 alone), write the checkpoint and call ``on_epoch``."""
     spec, s = state.spec, state.spec.settings
     epoch = state.epochs_done
     start = time.perf_counter()
@@ -338,6 +339,7 @@ def end_epoch(state: JobState, train_metrics: dict[str, float], seconds: float,
     row.update({f"val_{k}": v for k, v in val_metrics.items()})
     row.update({f"activity_{k}": float(np.mean(v)) for k, v in state.activity.items()})
     row["seconds"] = seconds + time.perf_counter() - start
+    row["pack_size"] = pack_size
     state.history.append(row)
     state.weights = _save_checkpoint(spec.checkpoint, state.model, {
         "fingerprint": spec.fingerprint, "optimizer": state.optimizer.state_dict(), "history": state.history,
@@ -394,7 +396,8 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
     return finish_job(state)
 
 
-TIMING_COLUMNS = ("seconds",)  # wall-clock columns: timing.csv, never metrics.csv
+# how an epoch ran (wall clock; models trained together in one process): timing.csv, never metrics.csv
+TIMING_COLUMNS = ("seconds", "pack_size")
 
 
 def _write_csv(dest: Path, rows: list[dict], columns: list[str]) -> None:
