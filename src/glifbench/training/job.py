@@ -46,7 +46,8 @@ class StopRequest:
             raise Terminated(128 + self.signum)
 
 
-def run_tracked_jobs(specs: Sequence[JobSpec], experiment_file: Path | None, tags: dict[str, str]) -> list[dict[str, Any]]:
+def run_tracked_jobs(specs: Sequence[JobSpec], experiment_file: Path | None,
+                     tags: dict[str, str]) -> list[dict[str, Any]]:  # fmt: skip
     """Train ``specs`` -- one job, or several seeds as one pack (``glifbench.training.pack``) --
     recording each in its own MLflow run; a failure or SIGTERM marks every run FAILED.
 

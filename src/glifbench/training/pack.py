@@ -41,7 +41,7 @@ from glifbench.errors import Terminated, TrainingError
 from glifbench.training.packable import pack_problem
 from glifbench.training.progress import Progress
 from glifbench.training.trainer import (
-    JobSpec, JobState, end_epoch, finish_job, pass_means, start_job, task_loss, train_one_epoch, train_tracker,
+    JobSpec, end_epoch, finish_job, pass_means, start_job, task_loss, train_one_epoch, train_tracker,
 )  # fmt: skip
 
 log = logging.getLogger("glifbench.train")
@@ -54,8 +54,8 @@ def check_packable(specs: Sequence[JobSpec]) -> None:
         raise TrainingError("a pack needs at least two jobs")
     first = specs[0]
     for spec in specs[1:]:
-        same = (spec.task, spec.arch, spec.unit, spec.variant, spec.config, spec.data, spec.evaluate_test) == (
-            first.task, first.arch, first.unit, first.variant, first.config, first.data, first.evaluate_test)  # fmt: skip
+        fields = ("task", "arch", "unit", "variant", "config", "data", "evaluate_test")
+        same = all(getattr(spec, name) == getattr(first, name) for name in fields)
         if not same:
             raise TrainingError(f"{spec.name} and {first.name} differ in more than the seed: they cannot be packed")
     seeds = [spec.seed for spec in specs]
@@ -206,8 +206,9 @@ def train_pack(specs: Sequence[JobSpec], on_epoch: Sequence[Callable | None] | N
     on_progress = list(on_progress or [None] * K)
     states = [start_job(spec, run_id) for spec, run_id in zip(specs, run_ids or [None] * K, strict=True)]
     if not states[0].train_stream.same_shapes_in_any_order:
-        raise TrainingError(f"{specs[0].name}: its training shards differ in size, so the seeds' batches differ in shape "
-                            "and cannot be stacked (make sot.n_train a multiple of sot.shard_size, or train alone)")  # fmt: skip
+        raise TrainingError(f"{specs[0].name}: its training shards differ in size, so the seeds' batches "
+                            "differ in shape and cannot be stacked (make sot.n_train a multiple of "
+                            "sot.shard_size, or train alone)")  # fmt: skip
     for state, callback in zip(states, on_epoch):
         if callback is not None and state.history:
             callback(state.history, state.run_id)

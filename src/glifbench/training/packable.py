@@ -4,8 +4,8 @@ workflow can ask it while it plans the DAG.
 A pack runs K models through one ``torch.func.vmap``: everything in the forward pass needs a
 batching rule. PyTorch has none for ``nn.GRU`` (the CNN-RNN's readout), and Norse's surrogate
 ``autograd.Function``s have no vmap rule; glifbench's own ``sigmoid`` surrogate (eq. 5) and the
-sign STE (eqs. 1-2) have one (``generate_vmap_rule``, tested against this list). One more condition depends on the data, not
-the job: SOT batches are cut within shuffled shards, so seeds stack only when every training
+sign STE (eqs. 1-2) have one (``generate_vmap_rule``, tested against this list). One more
+condition depends on the data, not the job: SOT batches are cut within shuffled shards, so seeds stack only when every training
 shard holds as many trials (the workflow's ``PACK_TASKS``; the pack checks it again).
 """
 

@@ -12,17 +12,15 @@ epoch. A job killed at any point and started again continues from its last check
 with the same weights and metrics as an uninterrupted run.
 
 The weights are stored once: each epoch's ``state_dict`` goes to ``<checkpoint>-e<epoch>.weights.pt``
-beside the checkpoint (the previous epoch's file is removed once the checkpoint names the new one),
-and the run's ``model.pt`` is a hard link to the last of them (a copy only where the file system
-has no hard links). Snakemake deleting a failed or rerun job's outputs leaves the checkpoint whole.
+beside the checkpoint, and the run's ``model.pt`` is a hard link to the last of them
+(:mod:`glifbench.training.checkpoint`). Snakemake deleting a failed or rerun job's outputs leaves
+the checkpoint whole.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
-import os
-import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -35,7 +33,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from glifbench.data.fetch import file_digest
 from glifbench.errors import Terminated, TrainingError
 from glifbench.io import atomic_path, save_json
 from glifbench.layout import TEST_FILE
@@ -44,6 +41,7 @@ from glifbench.models.saved import network_from_config
 from glifbench.settings import config_hash
 from glifbench.tasks import Task, task
 from glifbench.data.streams import data_identity, open_stream, open_streams
+from glifbench.training.checkpoint import link_weights, load_checkpoint, save_checkpoint
 from glifbench.training.progress import Progress
 
 log = logging.getLogger("glifbench.train")
@@ -189,63 +187,6 @@ def pass_means(task: Task, total: dict[str, float]) -> dict[str, float]:
     return means
 
 
-def _save_weights(dest: Path, model: nn.Module) -> None:
-    with atomic_path(dest, suffix=".pt") as tmp, open(tmp, "wb") as handle:
-        # a file object, not a path: torch names the archive's root after a path's file name,
-        # which would put the temporary name into the bytes
-        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, handle)
-
-
-def _save_checkpoint(path: Path, model: nn.Module, state: dict[str, Any]) -> Path:
-    """The epoch's weights file, then the checkpoint naming it (with its sha256), then the older
-    weights files go: a crash at any point leaves a checkpoint whose weights file exists.
-    Returns the weights file."""
-    weights = path.parent / f"{path.stem}-e{len(state['history']):04d}.weights.pt"
-    _save_weights(weights, model)
-    with atomic_path(path, suffix=".pt") as tmp:
-        torch.save({**state, "weights": weights.name, "weights_sha256": file_digest(weights, "sha256")}, tmp)
-    for old in path.parent.glob(f"{path.stem}-e*.weights.pt"):
-        if old != weights:
-            old.unlink(missing_ok=True)
-    return weights
-
-
-def _checkpoint_weights(spec: JobSpec, state: dict[str, Any]) -> dict[str, torch.Tensor] | None:
-    """The weights a checkpoint names, if that file is there and unchanged."""
-    path = spec.checkpoint.parent / state["weights"]
-    if not path.is_file() or file_digest(path, "sha256") != state["weights_sha256"]:
-        return None
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def _load_checkpoint(spec: JobSpec) -> dict[str, Any] | None:
-    """The job's checkpoint if it can continue to ``epochs``: same fingerprint (settings and
-    data) and no more epochs than asked; anything else starts afresh (a longer run is never
-    reported as a shorter one)."""
-    if not spec.checkpoint.is_file():
-        return None
-    try:
-        state = torch.load(spec.checkpoint, map_location="cpu", weights_only=False)
-    except Exception as err:  # noqa: BLE001 - torch raises many types for a damaged file
-        log.warning("%s: checkpoint %s is unreadable (%s); starting afresh", spec.name, spec.checkpoint, err)
-        return None
-    if state.get("fingerprint") != spec.fingerprint:
-        log.warning("%s: checkpoint %s is from other settings or data; starting afresh", spec.name, spec.checkpoint)
-        return None
-    if len(state["history"]) > spec.settings["epochs"]:
-        log.warning("%s: checkpoint %s has %d epochs, %d asked; starting afresh", spec.name, spec.checkpoint,
-                    len(state["history"]), spec.settings["epochs"])  # fmt: skip
-        return None
-    if "model" not in state:  # weights in a file of their own (older checkpoints hold them inline)
-        weights = _checkpoint_weights(spec, state)
-        if weights is None:
-            log.warning("%s: checkpoint %s: its weights file %s is missing or changed; starting afresh",
-                        spec.name, spec.checkpoint, state.get("weights"))  # fmt: skip
-            return None
-        state["model"] = weights
-    return state
-
-
 def calibrate(spec: JobSpec, model: Network, stream, device) -> None:
     """Data-driven initialisation of the spiking layers on one seeded training batch."""
     from glifbench.models.calibration import calibrate_activity
@@ -260,7 +201,7 @@ def calibrate(spec: JobSpec, model: Network, stream, device) -> None:
 
 def checkpoint_run_id(spec: JobSpec) -> str | None:
     """The MLflow run id stored in the job's checkpoint, if a matching checkpoint exists."""
-    state = _load_checkpoint(spec)
+    state = load_checkpoint(spec)
     return state.get("run_id") if state else None
 
 
@@ -298,7 +239,7 @@ def start_job(spec: JobSpec, run_id: str | None = None) -> JobState:
     optimizer = build_optimizer(spec, model)
     train_stream, val_stream = open_streams(spec.task, spec.data, s)
     state = JobState(spec, model, optimizer, device, train_stream, val_stream, run_id=run_id)
-    saved = _load_checkpoint(spec)
+    saved = load_checkpoint(spec)
     if saved is not None:
         state.weights = spec.checkpoint.parent / saved["weights"] if "weights" in saved else None
         model.load_state_dict(saved["model"])
@@ -323,7 +264,8 @@ def train_tracker(state: JobState, epoch: int,
 
 def end_epoch(state: JobState, train_metrics: dict[str, float], seconds: float,
               should_stop: Callable[[], bool] | None = None,
-              on_epoch: Callable[[list[dict], str | None], None] | None = None, pack_size: int = 1) -> None:  # fmt: skip
+              on_epoch: Callable[[list[dict], str | None], None] | None = None,
+              pack_size: int = 1) -> None:  # fmt: skip
     """Validate after a training pass, add the epoch's row (``seconds``: the training pass's
     wall time, the validation's is added; ``pack_size``: how many models trained together in
     the pass, 1 alone), write the checkpoint and call ``on_epoch``."""
@@ -341,7 +283,7 @@ def end_epoch(state: JobState, train_metrics: dict[str, float], seconds: float,
     row["seconds"] = seconds + time.perf_counter() - start
     row["pack_size"] = pack_size
     state.history.append(row)
-    state.weights = _save_checkpoint(spec.checkpoint, state.model, {
+    state.weights = save_checkpoint(spec.checkpoint, state.model, {
         "fingerprint": spec.fingerprint, "optimizer": state.optimizer.state_dict(), "history": state.history,
         "run_id": state.run_id, "activity": state.activity,
     })  # fmt: skip
@@ -407,21 +349,6 @@ def _write_csv(dest: Path, rows: list[dict], columns: list[str]) -> None:
         writer.writerows(rows)
 
 
-def _link_weights(weights: Path | None, model: nn.Module, dest: Path) -> None:
-    """``model.pt``: a hard link to the last checkpoint's weights file, which holds exactly the
-    final weights (one stored copy; a copy of the file where there are no hard links), or the
-    weights written anew after an older checkpoint that held them inline."""
-    if weights is None:
-        _save_weights(dest, model)
-        return
-    with atomic_path(dest, suffix=".pt") as tmp:
-        tmp.unlink()
-        try:
-            os.link(weights, tmp)
-        except OSError:
-            shutil.copyfile(weights, tmp)
-
-
 def write_outputs(spec: JobSpec, model: nn.Module, history: list[dict], activity: dict, test: dict | None,
                   weights: Path | None = None) -> None:  # fmt: skip
     """metrics.csv (results only: identical jobs write identical bytes), timing.csv, model.pt
@@ -431,7 +358,7 @@ def write_outputs(spec: JobSpec, model: nn.Module, history: list[dict], activity
     columns = sorted({k for row in history for k in row} - set(TIMING_COLUMNS), key=lambda k: (k != "epoch", k))
     _write_csv(out / "metrics.csv", history, columns)
     _write_csv(out / "timing.csv", history, ["epoch", *TIMING_COLUMNS])
-    _link_weights(weights, model, out / "model.pt")
+    link_weights(weights, model, out / "model.pt")
     if test is not None:
         save_json(out / TEST_FILE, {"split": spec.descriptor.test_split, "epoch": len(history), **test})
     per_layer = {k: float(np.mean(v)) for k, v in activity.items()}
