@@ -18,7 +18,8 @@ Reports trials/s and the ratios, plus the cost of T=200 relative to T=100 for SO
 times instead K = 4 models of one network trained one after the other (``separate``: K eager
 steps, each model with its own batch) against the same K models as one pack
 (``glifbench.training.pack.ModelPack``: one vmapped step with per-model clipping), and reports
-trials/s per model and in aggregate, and the pack's ratio against separate steps in the same run.
+trials/s per model and in aggregate, and the pack's ratio against separate steps in the same run;
+on CUDA also one model's step captured as a CUDA graph (``glifbench.training.steps.CapturedStep``).
 """
 
 from __future__ import annotations
@@ -145,6 +146,21 @@ def time_step(model: nn.Module, task: str, batch: int, steps: int, repeats: int)
     return _median_seconds(step, repeats)
 
 
+def _captured_seconds(task: str, unit: str, steps: int, batch: tuple[torch.Tensor, torch.Tensor], repeats: int) -> float:
+    """Median seconds of one model's step captured as a CUDA graph (after its warm-up and capture)."""
+    from glifbench.training.steps import CapturedStep
+
+    torch.manual_seed(0)
+    net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
+    net = net.to("cuda").record_activity(False)
+    step = CapturedStep(net, torch.optim.Adam(net.parameters(), lr=1e-4, capturable=True),
+                        lambda out, target: _loss(task, out, target), 1.0)  # fmt: skip
+    x, target = batch
+    for _ in range(CapturedStep.WARMUP + 1):  # warm-up steps, then the capture
+        step(x, target)
+    return _median_seconds(lambda: step(x, target), repeats, "cuda")
+
+
 def pack_rows(args: argparse.Namespace) -> list[dict]:
     """K separate eager steps against one packed step of the same K models (see the docstring)."""
     from types import SimpleNamespace
@@ -184,6 +200,7 @@ def pack_rows(args: argparse.Namespace) -> list[dict]:
 
                 alone = _median_seconds(separate, args.repeats, device)
                 together = _median_seconds(packed, args.repeats, device)
+                captured = _captured_seconds(task, unit, steps, batches[0], args.repeats) if device == "cuda" else None
                 row = {
                     "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "threads": threads,
                     "task": task, "unit": unit, "batch": batch, "steps": steps, "models": K,
@@ -192,6 +209,9 @@ def pack_rows(args: argparse.Namespace) -> list[dict]:
                     "packed_trials_per_s_aggregate": round(K * batch / together, 1),
                     "packed_over_separate": round(alone / together, 2),
                 }  # fmt: skip
+                if captured is not None:  # one model, its step captured as a CUDA graph
+                    row["captured_trials_per_s_per_model"] = round(batch / captured, 1)
+                    row["captured_over_separate"] = round(alone / K / captured, 2)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     return rows

@@ -56,9 +56,10 @@ def data(tmp_path_factory):
             "uneven": uneven}  # fmt: skip
 
 
-def specs(root: Path, task, data, unit, seeds=SEEDS, epochs=3, arch="CRNN", **settings):
+def specs(root: Path, task, data, unit, seeds=SEEDS, epochs=3, arch="CRNN", device="cpu", **settings):
     # clip_norm small enough to clip every step: per-model clipping is part of what is compared
-    cfg = job_config(task, {"epochs": epochs, "batch_size": 8, "lr": 0.01, "clip_norm": 0.05, **settings}, MODEL)
+    cfg = job_config(task, {"epochs": epochs, "batch_size": 8, "lr": 0.01, "clip_norm": 0.05, "device": device,
+                            **settings}, MODEL)  # fmt: skip
     return [JobSpec(task, arch, unit, seed, root / f"run{seed}", root / f"seed{seed}.pt", data[task], cfg)
             for seed in seeds]  # fmt: skip
 
@@ -99,6 +100,14 @@ def test_a_pack_trains_as_its_jobs_would_alone(tmp_path, data, task, unit):
         assert (tmp_path / f"packed/seed{seed}.pt").is_file()
         saved = json.loads((tmp_path / f"packed/run{seed}/config.json").read_text())
         assert saved["seed"] == seed and saved["job"] == f"{task}-CRNN-{unit}-s{seed}"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize(("task", "unit"), [("fsdd", "LIF"), ("sot", "BLI")])
+def test_a_pack_on_cuda_trains_as_its_jobs_would_alone(tmp_path, data, task, unit):
+    alone = [train(spec) for spec in specs(tmp_path / "alone", task, data, unit, epochs=2, device="cuda")]
+    packed = train_pack(specs(tmp_path / "packed", task, data, unit, epochs=2, device="cuda"))
+    assert_same_training(alone, packed, tmp_path / "alone", tmp_path / "packed")
 
 
 def test_a_pack_continues_checkpoints_of_any_epoch_and_leaves_ones_a_job_continues_alone(tmp_path, data):

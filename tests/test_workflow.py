@@ -124,6 +124,9 @@ def test_nested_config_strings_get_the_schema_types():
     assert fixed["seeds"] == [0, 1] and fixed["training"]["fsdd"] == {"epochs": 40, "readout_lr": None, "lr": 0.002}
     assert fixed["data"]["fsdd"]["mirror"] == "/x/1.tar.gz" and fixed["units"]["detach_reset"] is True
     assert coerce_to_schema({"seeds": ["a"]}, schema) == {"seeds": ["a"]}  # left for validation to reject
+    graphs = [coerce_to_schema({"training": {"cuda_graphs": v}}, schema)["training"]["cuda_graphs"]
+              for v in ("true", "auto", "false", "maybe")]  # an enum of a string and booleans  # fmt: skip
+    assert graphs == [True, "auto", False, "maybe"]
 
 
 def test_seeds_on_the_command_line(tmp_path):

@@ -105,6 +105,8 @@ def coerce_to_schema(value: Any, schema: Mapping[str, Any], root: Mapping[str, A
     types = [types] if isinstance(types, str) else list(types)
     if isinstance(value, str) and "string" not in types:
         return _coerce_scalar(value, types)
+    if isinstance(value, str) and value not in schema.get("enum", [value]):  # e.g. [auto, true, false]
+        return _coerce_scalar(value, [t for t in types if t != "string"])
     if isinstance(value, Mapping):
         props, extra = schema.get("properties", {}), schema.get("additionalProperties")
         return {

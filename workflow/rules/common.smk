@@ -160,7 +160,12 @@ def job_settings(task, variant=None):
         sections = deep_merge(sections, overrides)
     training = sections["training"]
     settings = dict(training[task])
-    settings.update({k: training[k] for k in ("device", "threads", "progress_seconds")})
+    settings.update(
+        {
+            k: training[k]
+            for k in ("device", "threads", "cuda_graphs", "progress_seconds")
+        }
+    )
     return {
         "training": settings,
         "model": sections["model"],

@@ -25,7 +25,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from glifbench.tasks import Task, task
 from glifbench.data.streams import data_identity, open_stream, open_streams
 from glifbench.training.checkpoint import link_weights, load_checkpoint, save_checkpoint
 from glifbench.training.progress import Progress
+from glifbench.training.steps import CapturedStep, EagerStep, use_cuda_graphs
 
 log = logging.getLogger("glifbench.train")
 
@@ -108,9 +109,9 @@ def build_model(spec: JobSpec) -> Network:
     return network_from_config(spec.task, spec.arch, spec.unit, spec.config)
 
 
-def build_optimizer(spec: JobSpec, model: Network) -> torch.optim.Optimizer:
+def build_optimizer(spec: JobSpec, model: Network, capturable: bool = False) -> torch.optim.Optimizer:
     """Adam; the readout's wide hidden layer (if any: 14,400 inputs on SOT, dense or the CNN-RNN's
-    GRU) gets ``readout_lr`` if set."""
+    GRU) gets ``readout_lr`` if set. ``capturable``: its state on the GPU, for a CUDA graph."""
     s = spec.settings
     wide = []
     if s["readout_lr"] is not None and model.hidden_readout is not None:
@@ -120,7 +121,14 @@ def build_optimizer(spec: JobSpec, model: Network) -> torch.optim.Optimizer:
     groups = [{"params": rest, "lr": s["lr"]}]
     if wide:
         groups.append({"params": wide, "lr": s["readout_lr"]})
-    return torch.optim.Adam(groups)
+    return torch.optim.Adam(groups, capturable=capturable)
+
+
+def build_step(spec: JobSpec, model: Network, optimizer: torch.optim.Optimizer, graphs: bool) -> EagerStep:
+    """The job's training step: eager, or captured as a CUDA graph (:mod:`glifbench.training.steps`)."""
+    s = spec.settings
+    loss_fn = partial(task_loss, spec.descriptor, from_frame=s["loss_from_frame"])
+    return (CapturedStep if graphs else EagerStep)(model, optimizer, loss_fn, s["clip_norm"])
 
 
 def task_loss(task: Task, out: torch.Tensor, target: torch.Tensor, from_frame: int) -> torch.Tensor:
@@ -133,34 +141,30 @@ def _epoch_seed(seed: int, epoch: int) -> int:
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
 
 
-def run_epoch(spec: JobSpec, model: Network, stream, optimizer, device, rng,
+def run_epoch(spec: JobSpec, model: Network, stream, step: EagerStep | None, device, rng,
               progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
               ) -> dict[str, float]:  # fmt: skip
-    """One pass over ``stream``: trains if ``optimizer`` is given, else evaluates (with activity).
+    """One pass over ``stream``: trains with ``step`` if given, else evaluates (with activity).
     ``progress`` (optional) is told of every batch and reports the running means now and then;
     ``should_stop()`` true after a batch raises :class:`~glifbench.errors.Terminated`."""
     s = spec.settings
-    training = optimizer is not None
+    training = step is not None
     model.train(training)
     model.record_activity(not training)
-    from_frame = s["loss_from_frame"] if training else 0
     total = {"loss": 0.0, "correct": 0.0, "n": 0}
     activity: dict[str, torch.Tensor] = {}
     with torch.set_grad_enabled(training):
         for batch in stream.batches(s["batch_size"], rng):
             x, y = batch.inputs.to(device), batch.targets.to(device)
-            out = model(x)
-            loss = task_loss(spec.descriptor, out, y, from_frame)
+            if training:
+                out, loss = step(x, y)
+            else:
+                out = model(x)
+                loss = task_loss(spec.descriptor, out, y, 0)
             if not torch.isfinite(loss):
                 raise TrainingError(f"{spec.name}: loss is {loss.item()} ({'training' if training else 'validation'})")
             n = spec.descriptor.trials_in(y.shape)
-            if training:
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if s["clip_norm"] is not None:
-                    nn.utils.clip_grad_norm_(model.parameters(), s["clip_norm"])
-                optimizer.step()
-            else:
+            if not training:
                 for name, act in model.activity().items():
                     activity[name] = activity.get(name, 0) + act.double().cpu() * n
             total["loss"] += loss.item() * n
@@ -214,6 +218,7 @@ class JobState:
     spec: JobSpec
     model: Network
     optimizer: torch.optim.Optimizer
+    step: EagerStep
     device: torch.device
     train_stream: Any
     val_stream: Any
@@ -236,9 +241,11 @@ def start_job(spec: JobSpec, run_id: str | None = None) -> JobState:
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.manual_seed(spec.seed)
     model = build_model(spec).to(device)
-    optimizer = build_optimizer(spec, model)
+    graphs = use_cuda_graphs(s["cuda_graphs"], device)
+    optimizer = build_optimizer(spec, model, capturable=graphs)
     train_stream, val_stream = open_streams(spec.task, spec.data, s)
-    state = JobState(spec, model, optimizer, device, train_stream, val_stream, run_id=run_id)
+    state = JobState(spec, model, optimizer, build_step(spec, model, optimizer, graphs), device, train_stream,
+                     val_stream, run_id=run_id)  # fmt: skip
     saved = load_checkpoint(spec)
     if saved is not None:
         state.weights = spec.checkpoint.parent / saved["weights"] if "weights" in saved else None
@@ -300,7 +307,7 @@ def train_one_epoch(state: JobState, should_stop: Callable[[], bool] | None = No
     start = time.perf_counter()
     torch.manual_seed(_epoch_seed(spec.seed, epoch))
     rng = np.random.default_rng([spec.seed, epoch])
-    metrics = run_epoch(spec, state.model, state.train_stream, state.optimizer, state.device, rng,
+    metrics = run_epoch(spec, state.model, state.train_stream, state.step, state.device, rng,
                         train_tracker(state, epoch, on_progress), should_stop)  # fmt: skip
     end_epoch(state, metrics, time.perf_counter() - start, should_stop, on_epoch)
 

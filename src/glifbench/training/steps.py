@@ -1,0 +1,116 @@
+"""One optimisation step of a network -- forward, loss, backward, clipping, Adam -- run eagerly or
+captured once as a CUDA graph and replayed (``training.cuda_graphs``).
+
+A training step of the paper's networks is thousands of tiny kernels (the time loop runs every
+layer's unit step T times); on a GPU their launches, not their arithmetic, take the time. A CUDA
+graph records the whole step once and replays it with one launch (PyTorch's "whole network
+capture": ``torch.cuda.graphs``). The graph is a function of fixed tensors, so:
+
+* the first ``WARMUP`` steps run eagerly on a side stream (as PyTorch's capture recipe asks);
+  they are ordinary training steps on the epoch's real batches, not extra ones;
+* the next step is captured: its batch is copied into static input tensors, the step recorded
+  with the gradients unset (so backward *writes* them, no zeroing needed on replay), then
+  replayed to run it; every later batch of the same shapes is copied in and replayed;
+* a batch of other shapes (the last, partial batch of an epoch) runs eagerly, zeroing the
+  gradients in place so that the graph's gradient buffers stay its own;
+* Adam is built with ``capturable=True`` (its step counter lives on the GPU); clipping is
+  ``clip_grad_norm_``, which needs no host synchronisation.
+
+The arithmetic is the eager step's: the two agree to float tolerance (to be checked on a GPU:
+``tests/test_pack.py`` has the CUDA test, skipped without one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from glifbench.errors import TrainingError
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def use_cuda_graphs(setting: bool | str, device: torch.device) -> bool:
+    """``training.cuda_graphs``: ``auto`` = on a CUDA device; ``true`` needs one."""
+    if setting == "auto":
+        return device.type == "cuda"
+    if setting is True:
+        if device.type != "cuda":
+            raise TrainingError(f"training.cuda_graphs: true needs a CUDA device, the job runs on {device}")
+        return True
+    return False
+
+
+class EagerStep:
+    """``out, loss = step(x, y)``: forward, loss, and -- if the loss is finite -- backward,
+    clipping to ``clip_norm`` (``None``: off) and the optimiser's step."""
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn,
+                 clip_norm: float | None, set_to_none: bool = True):  # fmt: skip
+        self.model, self.optimizer, self.loss_fn, self.clip_norm = model, optimizer, loss_fn, clip_norm
+        self.set_to_none = set_to_none
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.model(x)
+        loss = self.loss_fn(out, y)
+        if not torch.isfinite(loss):  # the caller reports it; no update from a broken loss
+            return out, loss
+        self.optimizer.zero_grad(set_to_none=self.set_to_none)
+        loss.backward()
+        if self.clip_norm is not None:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.clip_norm)
+        self.optimizer.step()
+        return out, loss
+
+
+class CapturedStep(EagerStep):
+    """The same step, captured as a CUDA graph after ``WARMUP`` eager steps (module docstring).
+    The returned tensors of a replayed step are the graph's static outputs: read them before
+    the next call."""
+
+    WARMUP = 3
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn, clip_norm: float | None):
+        super().__init__(model, optimizer, loss_fn, clip_norm, set_to_none=False)
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.warm = 0
+        self.static: dict[str, torch.Tensor] = {}
+
+    def _same_shapes(self, x: torch.Tensor, y: torch.Tensor) -> bool:
+        return x.shape == self.static["x"].shape and y.shape == self.static["y"].shape
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.graph is not None:
+            if not self._same_shapes(x, y):
+                return super().__call__(x, y)
+            self.static["x"].copy_(x)
+            self.static["y"].copy_(y)
+            self.graph.replay()
+            return self.static["out"], self.static["loss"]
+        if self.warm < self.WARMUP:
+            self.warm += 1
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                result = super().__call__(x, y)
+            torch.cuda.current_stream().wait_stream(side)
+            return result
+        return self._capture(x, y)
+
+    def _capture(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        self.static = {"x": x.clone(), "y": y.clone()}
+        self.optimizer.zero_grad(set_to_none=True)  # backward allocates the grads in the graph's pool
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            out = self.model(self.static["x"])
+            loss = self.loss_fn(out, self.static["y"])
+            loss.backward()
+            if self.clip_norm is not None:
+                nn.utils.clip_grad_norm_(self.model.parameters(), self.clip_norm)
+            self.optimizer.step()
+        self.graph = graph
+        self.static.update(out=out, loss=loss)
+        graph.replay()  # capturing records the step without running it: run it now
+        return out, loss
