@@ -48,8 +48,9 @@ from glifbench.training.steps import CapturedStep, EagerStep, use_cuda_graphs
 log = logging.getLogger("glifbench.train")
 
 
-# training settings that do not change a job's result: a checkpoint continues across them
-NOT_IN_FINGERPRINT = ("epochs", "progress_seconds")
+# training settings that do not change a job's result (cuda_graphs: the same step, captured; equal
+# to float rounding): a checkpoint continues across them
+NOT_IN_FINGERPRINT = ("epochs", "progress_seconds", "cuda_graphs")
 
 
 @dataclass
