@@ -4,6 +4,8 @@
 # (default: every variant of the file, in its order), then the summary (SUMMARY=0 skips it).
 # Jobs resume from their checkpoints, so the script can be stopped and started again at any time.
 set -u
+# this checkout's code, also in a worktree whose venv has another checkout installed (pip install -e)
+export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}
 SM=(snakemake --cores "${CORES:-2}" --config scale=workstation
     "data={fsdd: {source: download, mirror: ${FSDD_MIRROR:-../shared/data/fsdd-recordings-26eb9aa.tar.gz}}}"
     --configfile docs/study/fsdd.yaml --rerun-triggers mtime)

@@ -4,6 +4,8 @@
 # their checkpoints), then Table III and the weight analysis (autapses, amplitude, activity).
 # Usage (from the repository root): CORES=2 bash docs/results/workstation/run_fsdd.sh
 set -euo pipefail
+# this checkout's code, also in a worktree whose venv has another checkout installed (pip install -e)
+export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}
 cores=${CORES:-2}
 mirror=${FSDD_MIRROR:-../shared/data/fsdd-recordings-26eb9aa.tar.gz}
 sm=(snakemake --cores "$cores" --config scale=workstation "data={fsdd: {source: download, mirror: $mirror}}"

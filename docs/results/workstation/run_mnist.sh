@@ -5,6 +5,8 @@
 # from their checkpoints), then Table III and the activity analysis.
 # Usage (from the repository root): CORES=2 bash docs/results/workstation/run_mnist.sh [seeds...]
 set -euo pipefail
+# this checkout's code, also in a worktree whose venv has another checkout installed (pip install -e)
+export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}
 cores=${CORES:-2}
 mirror=${MNIST_MIRROR:-../shared/data/mnist}
 seeds=("${@:-0 1 2}")
