@@ -18,8 +18,14 @@ fi
 export PYTHONPATH=/tmp/site:$PWD/.device/norse-src:$PWD/src${PYTHONPATH:+:$PYTHONPATH}
 { date -u; nvidia-smi --query-gpu=name,memory.total --format=csv,noheader;
   python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"; } | tee "$out/device.txt"
-python3 -m pytest -q -p no:cacheprovider tests/test_steps.py tests/test_pack.py -k "cuda or captured" 2>&1 | tail -20 | tee "$out/tests.txt"
+export CUBLAS_WORKSPACE_CONFIG=${CUBLAS_WORKSPACE_CONFIG:-:4096:8}
+status=0
+python3 -m pytest -q -p no:cacheprovider tests/test_steps.py tests/test_pack.py -k "cuda or captured" \
+  > "$out/tests.txt" 2>&1 || status=1
+tail -n 20 "$out/tests.txt"
 # shellcheck disable=SC2086
 python3 benchmarks/training_step.py --pack "$K" --device cuda --threads 1 --repeats 5 --units $units \
-  --tasks sot fsdd mnist 2>&1 | tee "$out/steps.jsonl"
-echo "results in $out"
+  --tasks sot fsdd mnist > "$out/steps.jsonl" 2> "$out/steps.err" || status=1
+cat "$out/steps.jsonl"
+echo "results in $out; exit status $status (1: a test or the benchmark failed, see $out)"
+exit $status

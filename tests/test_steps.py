@@ -10,7 +10,8 @@ import torch
 from helpers import job_config
 
 from glifbench.errors import TrainingError
-from glifbench.training.steps import use_cuda_graphs
+from glifbench.models import build_network
+from glifbench.training.steps import CapturedStep, EagerStep, use_cuda_graphs
 from glifbench.training.trainer import JobSpec, train
 
 MODEL = {"channels": [4, 8], "hidden": 16, "mnist_steps": 4}
@@ -32,8 +33,8 @@ def fsdd(tmp_path_factory):
     return {"arrays": str(path)}
 
 
-def job(root: Path, data, device: str, graphs) -> JobSpec:
-    cfg = job_config("fsdd", {"epochs": 3, "batch_size": 8, "lr": 0.01, "clip_norm": 0.05, "device": device,
+def job(root: Path, data, device: str, graphs, epochs: int = 3) -> JobSpec:
+    cfg = job_config("fsdd", {"epochs": epochs, "batch_size": 8, "lr": 0.01, "clip_norm": 0.05, "device": device,
                               "cuda_graphs": graphs}, MODEL)  # fmt: skip
     return JobSpec("fsdd", "CRNN", "LIF", 0, root / "run", root / "ckpt.pt", data, cfg)
 
@@ -63,3 +64,41 @@ def test_a_captured_job_trains_as_the_eager_one(tmp_path, fsdd):
         torch.testing.assert_close(wb[key], wa[key], atol=1e-4, rtol=1e-3)
     resumed = train(job(tmp_path / "captured", fsdd, "cuda", True))  # a finished job: nothing to train
     assert resumed["history"] == captured["history"]
+
+
+def test_a_checkpoint_of_a_captured_run_continues_on_a_cpu(tmp_path, fsdd):
+    """A GPU run's checkpoint holds a capturable Adam; continued on a CPU, Adam is made eager
+    again (else its first step fails: capturable state must live on a GPU)."""
+    whole = train(job(tmp_path / "whole", fsdd, "cpu", False, epochs=2))
+    root = tmp_path / "parts"
+    train(job(root, fsdd, "cpu", False, epochs=1))
+    state = torch.load(root / "ckpt.pt", weights_only=False)
+    for group in state["optimizer"]["param_groups"]:
+        group["capturable"] = True  # as a captured run on a GPU writes it
+    torch.save(state, root / "ckpt.pt")
+    resumed = train(job(root, fsdd, "cpu", False, epochs=2))
+    assert [r["train_loss"] for r in resumed["history"]] == [r["train_loss"] for r in whole["history"]]
+
+
+@pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
+@pytest.mark.parametrize("unit", ["LIF", "BA", "Real"])
+def test_a_captured_step_equals_the_eager_step_with_the_same_adam(unit):
+    """Step by step against the eager step with a capturable Adam too (the same arithmetic):
+    4 full batches (3 warm-up, then the capture), a short one (eager), 3 replays."""
+    nets, steps = [], []
+    for kind in (EagerStep, CapturedStep):
+        torch.manual_seed(0)
+        net = build_network("fsdd", "CRNN", unit, channels=(4, 8), hidden=16, init_gain=4.0).cuda()
+        net.record_activity(False)
+        adam = torch.optim.Adam(net.parameters(), lr=0.01, capturable=True)
+        loss = lambda out, y: torch.nn.functional.cross_entropy(out, y)  # noqa: E731
+        nets.append(net)
+        steps.append(kind(net, adam, loss, 0.05, *(() if kind is EagerStep else (lambda y: len(y) == 8,))))
+    gen = torch.Generator().manual_seed(1)
+    for size in (8, 8, 8, 8, 5, 8, 8, 8):
+        x, y = torch.randn(12, size, 64, generator=gen).cuda(), torch.randint(0, 10, (size,), generator=gen).cuda()
+        losses = [float(step(x, y)[1]) for step in steps]
+        assert losses[1] == pytest.approx(losses[0], abs=1e-5)
+    for (name, a), b in zip(nets[0].state_dict().items(), nets[1].state_dict().values()):
+        torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-4, msg=name)
+    assert steps[1].graph is not None

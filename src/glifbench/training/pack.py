@@ -40,6 +40,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from glifbench.errors import Terminated, TrainingError
 from glifbench.training.packable import pack_problem
 from glifbench.training.progress import Progress
+from glifbench.training.steps import CapturedStep, set_capturable
 from glifbench.training.trainer import (
     JobSpec, end_epoch, finish_job, pass_means, start_job, task_loss, train_one_epoch, train_tracker,
 )  # fmt: skip
@@ -88,6 +89,7 @@ class ModelPack:
         self.params: dict[str, torch.Tensor] = {}
         self.buffers: dict[str, torch.Tensor] = {}
         self.optimizer: torch.optim.Optimizer | None = None
+        self.capturable: list[bool] = []  # each job's Adam mode, restored by store()
 
     @property
     def size(self) -> int:
@@ -121,6 +123,8 @@ class ModelPack:
                     entry[key] = torch.stack(values)
             stacked[index] = entry
         self.optimizer.load_state_dict({"state": stacked, "param_groups": saved[0]["param_groups"]})
+        set_capturable(self.optimizer, False)  # a pack steps eagerly
+        self.capturable = [any(g.get("capturable", False) for g in st.optimizer.param_groups) for st in self.states]
 
     def store(self) -> None:
         """Write the stacked weights and optimiser states back into each job's model and optimiser."""
@@ -134,6 +138,9 @@ class ModelPack:
             own = {index: {key: value.clone() if key == "step" else value[k].clone() for key, value in entry.items()}
                    for index, entry in packed["state"].items()}  # fmt: skip
             state.optimizer.load_state_dict({"state": own, "param_groups": packed["param_groups"]})
+            set_capturable(state.optimizer, self.capturable[k])
+            if isinstance(getattr(state, "step", None), CapturedStep):
+                state.step.reset()  # its graph points at the optimiser state just replaced
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """``x [K, ...]`` (each model's batch) -> ``[K, ...]`` (each model's output)."""

@@ -16,8 +16,14 @@ capture": ``torch.cuda.graphs``). The graph is a function of fixed tensors, so:
 * Adam is built with ``capturable=True`` (its step counter lives on the GPU); clipping is
   ``clip_grad_norm_``, which needs no host synchronisation.
 
+Only full batches count towards the warm-up and the capture (a short batch in between runs
+eagerly), so the graph always has the epoch's common shape. A checkpoint carries Adam's state
+between modes: :func:`set_capturable` puts its step counters where the current mode needs them.
+A replayed step always updates, even from a non-finite loss (the eager step skips the update);
+the job stops with an error right after either way, before any checkpoint is written.
+
 The arithmetic is the eager step's: the two agree to float tolerance (to be checked on a GPU:
-``tests/test_pack.py`` has the CUDA test, skipped without one).
+``tests/test_steps.py`` has the CUDA tests, skipped without one).
 """
 
 from __future__ import annotations
@@ -30,6 +36,19 @@ from torch import nn
 from glifbench.errors import TrainingError
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def set_capturable(optimizer: torch.optim.Optimizer, capturable: bool) -> None:
+    """Adam for a captured step (``capturable``: its step counters as float32 on the parameters'
+    device) or an eager one (on the CPU), whichever mode wrote the state it holds (a checkpoint
+    from a GPU run continued on a CPU, or the other way round)."""
+    for group in optimizer.param_groups:
+        group["capturable"] = capturable
+        for param in group["params"]:
+            state = optimizer.state.get(param)
+            if state and "step" in state:
+                device = param.device if capturable else torch.device("cpu")
+                state["step"] = state["step"].to(dtype=torch.float32, device=device)
 
 
 def use_cuda_graphs(setting: bool | str, device: torch.device) -> bool:
@@ -72,8 +91,14 @@ class CapturedStep(EagerStep):
 
     WARMUP = 3
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn, clip_norm: float | None):
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn, clip_norm: float | None,
+                 full: Callable[[torch.Tensor], bool] = lambda y: True):  # fmt: skip
         super().__init__(model, optimizer, loss_fn, clip_norm, set_to_none=False)
+        self.full = full  # full(targets): a batch of the configured size
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the graph (after the optimiser's state tensors were replaced): warm up and capture anew."""
         self.graph: torch.cuda.CUDAGraph | None = None
         self.warm = 0
         self.static: dict[str, torch.Tensor] = {}
@@ -89,6 +114,8 @@ class CapturedStep(EagerStep):
             self.static["y"].copy_(y)
             self.graph.replay()
             return self.static["out"], self.static["loss"]
+        if not self.full(y):
+            return super().__call__(x, y)
         if self.warm < self.WARMUP:
             self.warm += 1
             side = torch.cuda.Stream()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -43,7 +44,7 @@ from glifbench.tasks import Task, task
 from glifbench.data.streams import data_identity, open_stream, open_streams
 from glifbench.training.checkpoint import link_weights, load_checkpoint, save_checkpoint
 from glifbench.training.progress import Progress
-from glifbench.training.steps import CapturedStep, EagerStep, use_cuda_graphs
+from glifbench.training.steps import CapturedStep, EagerStep, set_capturable, use_cuda_graphs
 
 log = logging.getLogger("glifbench.train")
 
@@ -99,10 +100,14 @@ class JobSpec:
 
 
 def pick_device(name: str) -> torch.device:
+    """``training.device``; on CUDA, cuBLAS gets the fixed workspace that deterministic
+    algorithms need (set before the first CUDA call, unless the environment sets it)."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise TrainingError("device 'cuda' requested but CUDA is not available")
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise TrainingError("device 'cuda' requested but CUDA is not available")
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     return torch.device(name)
 
 
@@ -129,7 +134,10 @@ def build_step(spec: JobSpec, model: Network, optimizer: torch.optim.Optimizer, 
     """The job's training step: eager, or captured as a CUDA graph (:mod:`glifbench.training.steps`)."""
     s = spec.settings
     loss_fn = partial(task_loss, spec.descriptor, from_frame=s["loss_from_frame"])
-    return (CapturedStep if graphs else EagerStep)(model, optimizer, loss_fn, s["clip_norm"])
+    if not graphs:
+        return EagerStep(model, optimizer, loss_fn, s["clip_norm"])
+    full = lambda y: spec.descriptor.trials_in(y.shape) == s["batch_size"]  # noqa: E731
+    return CapturedStep(model, optimizer, loss_fn, s["clip_norm"], full)
 
 
 def task_loss(task: Task, out: torch.Tensor, target: torch.Tensor, from_frame: int) -> torch.Tensor:
@@ -252,6 +260,7 @@ def start_job(spec: JobSpec, run_id: str | None = None) -> JobState:
         state.weights = spec.checkpoint.parent / saved["weights"] if "weights" in saved else None
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
+        set_capturable(optimizer, graphs)  # the saved state may come from the other mode
         state.history, state.activity = saved["history"], saved.get("activity", {})
         state.run_id = run_id or saved.get("run_id")
         log.info("%s: resuming after epoch %d from %s", spec.name, state.epochs_done, spec.checkpoint)
