@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import job_config
+from helpers import assert_weights_close, job_config, write_fsdd_like
 from torch.func import vmap
 
 from glifbench.data.backgrounds import builtin_image
@@ -29,13 +29,8 @@ SEEDS = (0, 1, 2)
 def data(tmp_path_factory):
     """Tiny FSDD-like arrays (44 training recordings: the last batch of 8 is partial) and SOT shards."""
     root = tmp_path_factory.mktemp("pack")
+    write_fsdd_like(root / "fsdd.npz", n_train=44)
     rng = np.random.default_rng(0)
-    arrays = {}
-    for split, n in (("train", 44), ("val", 16), ("test", 16)):
-        y = rng.integers(0, 10, n)
-        arrays[f"x_{split}"] = rng.normal(size=(n, 12, 64)).astype(np.float32) + y[:, None, None] * 0.3
-        arrays[f"y_{split}"] = y
-    np.savez(root / "fsdd.npz", **arrays)
     images = {}
     for split, n in (("train", 36), ("val", 12), ("test", 12)):
         y = rng.integers(0, 10, n)
@@ -66,7 +61,7 @@ def specs(root: Path, task, data, unit, seeds=SEEDS, epochs=3, arch="CRNN", devi
 
 def assert_same_training(alone: list[dict], packed: list[dict], root_alone: Path, root_packed: Path, seeds=SEEDS):
     """Histories (losses, accuracies) and final weights equal to float tolerance; activity (a
-    threshold count) may flip by a unit at a boundary."""
+    threshold count) may flip by a unit at a boundary, and with it a few weights' updates."""
     for a, b in zip(alone, packed, strict=True):
         assert len(a["history"]) == len(b["history"])
         for row_a, row_b in zip(a["history"], b["history"]):
@@ -80,11 +75,9 @@ def assert_same_training(alone: list[dict], packed: list[dict], root_alone: Path
     for seed in seeds:
         wa = torch.load(root_alone / f"run{seed}/model.pt")
         wb = torch.load(root_packed / f"run{seed}/model.pt")
-        assert wa.keys() == wb.keys()
         # the soft-argmax's bias shifts every logit alike: softmax ignores it, its gradient is
         # rounding noise (1e-8) that Adam scales to steps of lr either way -- in both runs alike
-        for key in set(wa) - {"readout.softargmax.score.bias"}:
-            torch.testing.assert_close(wb[key], wa[key], atol=1e-4, rtol=1e-3)
+        assert_weights_close(wa, wb, skip=("readout.softargmax.score.bias",))
 
 
 @pytest.mark.parametrize(("task", "unit"), [("fsdd", "LIF"), ("fsdd", "BA"), ("fsdd", "Real"), ("sot", "BLI"),

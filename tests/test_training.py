@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import job_config
+from helpers import job_config, write_fsdd_like
 
 from glifbench.data.backgrounds import builtin_image
 from glifbench.data.sot_store import shard_seed, write_index, write_shard
@@ -31,15 +31,7 @@ def config(epochs=2, **training):
 
 @pytest.fixture(scope="module")
 def fsdd_file(tmp_path_factory):
-    rng = np.random.default_rng(0)
-    path = tmp_path_factory.mktemp("fsdd") / "spectrograms.npz"
-    arrays = {}
-    for split, n in (("train", 48), ("val", 16), ("test", 16)):
-        y = rng.integers(0, 10, n)
-        arrays[f"x_{split}"] = rng.normal(size=(n, 12, 64)).astype(np.float32) + y[:, None, None] * 0.3
-        arrays[f"y_{split}"] = y
-    np.savez(path, **arrays)
-    return path
+    return write_fsdd_like(tmp_path_factory.mktemp("fsdd") / "spectrograms.npz")
 
 
 @pytest.fixture(scope="module")
