@@ -41,8 +41,9 @@ from glifbench.errors import Terminated, TrainingError
 from glifbench.training.packable import pack_problem
 from glifbench.training.progress import Progress
 from glifbench.training.steps import CapturedStep, set_capturable
+from glifbench.training.totals import PassTotals
 from glifbench.training.trainer import (
-    JobSpec, end_epoch, finish_job, pass_means, start_job, task_loss, train_one_epoch, train_tracker,
+    JobSpec, end_epoch, finish_job, start_job, task_loss, train_one_epoch, train_tracker,
 )  # fmt: skip
 
 log = logging.getLogger("glifbench.train")
@@ -163,42 +164,36 @@ class ModelPack:
 def run_pack_epoch(pack: ModelPack, epoch: int, trackers: Sequence[Progress],
                    should_stop: Callable[[], bool] | None = None) -> list[dict[str, float]]:  # fmt: skip
     """One training pass of every model of the pack over its own seeded batch order; returns
-    each job's means (as :func:`glifbench.training.trainer.run_epoch`)."""
+    each job's means (as :func:`glifbench.training.trainer.run_epoch`). The seeds' batches have
+    the same shapes (:func:`train_pack` checked the stream)."""
     states = pack.states
     spec = states[0].spec
     s, task, device = spec.settings, spec.descriptor, states[0].device
     loss_fn = vmap(partial(task_loss, task, from_frame=s["loss_from_frame"]))
     streams = [st.train_stream.batches(s["batch_size"], np.random.default_rng([st.spec.seed, epoch])) for st in states]
-    totals = [{"loss": 0.0, "correct": 0.0, "n": 0} for _ in states]
+    totals = PassTotals(task, device, [st.spec.name for st in states], "training",
+                        hint=": it stops its whole pack; train it alone (training.group: none) to let the "
+                             "other seeds finish")  # fmt: skip
     for batches in zip(*streams, strict=True):
-        shapes = {tuple(b.inputs.shape) for b in batches}
-        if len(shapes) > 1:
-            raise TrainingError(f"the packed jobs' batches differ in shape: {sorted(shapes)}")
         x = torch.stack([b.inputs for b in batches]).to(device)
         y = torch.stack([b.targets for b in batches]).to(device)
         out = pack(x)
         losses = loss_fn(out, y)
-        if not torch.isfinite(losses).all():
-            bad = [st.spec.name for st, ok in zip(states, torch.isfinite(losses).tolist()) if not ok]
-            raise TrainingError(f"{', '.join(bad)}: loss is not finite (training); it stops its whole pack: "
-                                "train it alone (training.group: none) to let the other seeds finish")  # fmt: skip
         pack.optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()
         if s["clip_norm"] is not None:
             pack.clip_(s["clip_norm"])
         pack.optimizer.step()
         n = task.trials_in(y.shape[1:])
-        correct = (out.argmax(dim=2) == y).sum(dim=1).tolist() if task.metric == "accuracy" else [0] * pack.size
-        for loss, right, total, tracker in zip(losses.tolist(), correct, totals, trackers, strict=True):
-            total["loss"] += loss * n
-            total["n"] += n
-            total["correct"] += right
-            tracker.update(n, lambda total=total: pass_means(task, total))
+        totals.add(losses, out, y, n)
+        for k, tracker in enumerate(trackers):
+            tracker.update(n, lambda k=k: totals.means()[k])
         if should_stop is not None and should_stop():
             raise Terminated(128 + signal.SIGTERM)
-    if totals[0]["n"] == 0:
+    totals.check()
+    if totals.n == 0:
         raise TrainingError(f"{spec.name}: no training trials")
-    return [pass_means(task, total) for total in totals]
+    return totals.means()
 
 
 def train_pack(specs: Sequence[JobSpec], on_epoch: Sequence[Callable | None] | None = None,

@@ -19,8 +19,9 @@ capture": ``torch.cuda.graphs``). The graph is a function of fixed tensors, so:
 Only full batches count towards the warm-up and the capture (a short batch in between runs
 eagerly), so the graph always has the epoch's common shape. A checkpoint carries Adam's state
 between modes: :func:`set_capturable` puts its step counters where the current mode needs them.
-A replayed step always updates, even from a non-finite loss (the eager step skips the update);
-the job stops with an error right after either way, before any checkpoint is written.
+Neither step asks whether the loss is finite (a question that would make the host wait for the
+device every step): both update even from a broken loss, and the job stops with an error one
+batch later, before any checkpoint is written (:mod:`glifbench.training.totals`).
 
 The arithmetic is the eager step's: the two agree to float tolerance (to be checked on a GPU:
 ``tests/test_steps.py`` has the CUDA tests, skipped without one).
@@ -63,8 +64,8 @@ def use_cuda_graphs(setting: bool | str, device: torch.device) -> bool:
 
 
 class EagerStep:
-    """``out, loss = step(x, y)``: forward, loss, and -- if the loss is finite -- backward,
-    clipping to ``clip_norm`` (``None``: off) and the optimiser's step."""
+    """``out, loss = step(x, y)``: forward, loss, backward, clipping to ``clip_norm`` (``None``:
+    off) and the optimiser's step."""
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn,
                  clip_norm: float | None, set_to_none: bool = True):  # fmt: skip
@@ -74,8 +75,6 @@ class EagerStep:
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         out = self.model(x)
         loss = self.loss_fn(out, y)
-        if not torch.isfinite(loss):  # the caller reports it; no update from a broken loss
-            return out, loss
         self.optimizer.zero_grad(set_to_none=self.set_to_none)
         loss.backward()
         if self.clip_norm is not None:

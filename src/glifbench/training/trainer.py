@@ -45,6 +45,7 @@ from glifbench.data.streams import data_identity, open_stream, open_streams
 from glifbench.training.checkpoint import link_weights, load_checkpoint, save_checkpoint
 from glifbench.training.progress import Progress
 from glifbench.training.steps import CapturedStep, EagerStep, set_capturable, use_cuda_graphs
+from glifbench.training.totals import PassTotals
 
 log = logging.getLogger("glifbench.train")
 
@@ -155,12 +156,13 @@ def run_epoch(spec: JobSpec, model: Network, stream, step: EagerStep | None, dev
               ) -> dict[str, float]:  # fmt: skip
     """One pass over ``stream``: trains with ``step`` if given, else evaluates (with activity).
     ``progress`` (optional) is told of every batch and reports the running means now and then;
-    ``should_stop()`` true after a batch raises :class:`~glifbench.errors.Terminated`."""
+    ``should_stop()`` true after a batch raises :class:`~glifbench.errors.Terminated`. The sums
+    stay on the device (:class:`~glifbench.training.totals.PassTotals`)."""
     s = spec.settings
     training = step is not None
     model.train(training)
     model.record_activity(not training)
-    total = {"loss": 0.0, "correct": 0.0, "n": 0}
+    totals = PassTotals(spec.descriptor, device, [spec.name], "training" if training else "validation")
     activity: dict[str, torch.Tensor] = {}
     with torch.set_grad_enabled(training):
         for batch in stream.batches(s["batch_size"], rng):
@@ -170,34 +172,22 @@ def run_epoch(spec: JobSpec, model: Network, stream, step: EagerStep | None, dev
             else:
                 out = model(x)
                 loss = task_loss(spec.descriptor, out, y, 0)
-            if not torch.isfinite(loss):
-                raise TrainingError(f"{spec.name}: loss is {loss.item()} ({'training' if training else 'validation'})")
             n = spec.descriptor.trials_in(y.shape)
             if not training:
                 for name, act in model.activity().items():
-                    activity[name] = activity.get(name, 0) + act.double().cpu() * n
-            total["loss"] += loss.item() * n
-            total["n"] += n
-            if spec.descriptor.metric == "accuracy":
-                total["correct"] += (out.argmax(dim=1) == y).sum().item()
+                    activity[name] = activity.get(name, 0) + act.double() * n
+            totals.add(loss, out, y, n)
             if progress is not None:
-                progress.update(n, lambda: pass_means(spec.descriptor, total))
+                progress.update(n, lambda: totals.means()[0])
             if should_stop is not None and should_stop():
                 raise Terminated(128 + signal.SIGTERM)
-    if total["n"] == 0:
+    totals.check()
+    if totals.n == 0:
         raise TrainingError(f"{spec.name}: no {'training' if training else 'validation'} trials")
-    metrics = pass_means(spec.descriptor, total)
+    metrics = totals.means()[0]
     if activity:
-        metrics["activity_per_step"] = {k: (v / total["n"]).tolist() for k, v in activity.items()}
+        metrics["activity_per_step"] = {k: (v / totals.n).tolist() for k, v in activity.items()}
     return metrics
-
-
-def pass_means(task: Task, total: dict[str, float]) -> dict[str, float]:
-    """Means of a pass (so far), named as in metrics.csv (``loss``, ``accuracy``)."""
-    means = {"loss": total["loss"] / total["n"]}
-    if task.metric == "accuracy":
-        means["accuracy"] = total["correct"] / total["n"]
-    return means
 
 
 def calibrate(spec: JobSpec, model: Network, stream, device) -> None:

@@ -1,0 +1,72 @@
+"""The running sums of one pass over a stream (training, validation or test), for one model or a pack.
+
+For batches ``b`` of ``n_b`` trials with mean loss ``l_b`` and ``c_b`` correct classifications::
+
+    loss = sum_b l_b n_b / sum_b n_b            accuracy = sum_b c_b / sum_b n_b
+
+The sums stay on the device the model runs on (float64 for the loss, so they equal the host's
+``sum(float(l_b) * n_b)`` bit for bit): adding a batch asks the device nothing, so a GPU is never
+left waiting for the host. Whether the losses are finite is asked one batch late -- after the
+next batch's step has been queued -- so the question waits only for the previous batch while the
+current one runs; a job whose loss broke stops one batch after it, before any checkpoint is
+written. A loss is never negative, so a sum is finite iff every term was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from glifbench.errors import TrainingError
+from glifbench.tasks import Task
+
+
+class PassTotals:
+    """Loss and correct-count sums ``[K]`` of one pass of the models ``names`` (one job: K = 1).
+
+    ``phase`` (``training``, ``validation``, ``test``) and ``hint`` (what to do) go into the
+    error a non-finite loss raises.
+    """
+
+    def __init__(self, task: Task, device: torch.device, names: Sequence[str], phase: str, hint: str = ""):
+        self.task, self.names, self.phase, self.hint = task, list(names), phase, hint
+        self.loss = torch.zeros(len(self.names), dtype=torch.float64, device=device)
+        self.correct = torch.zeros(len(self.names), dtype=torch.int64, device=device)
+        self.n = 0
+        self.finite: torch.Tensor | None = None  # per model: all losses so far finite (not yet read)
+
+    def add(self, loss: torch.Tensor, out: torch.Tensor, target: torch.Tensor, n: int) -> None:
+        """One batch of ``n`` trials: ``loss`` its mean loss (``[]`` alone, ``[K]`` packed);
+        ``out``/``target`` the logits ``[(K,) B, classes]`` and labels ``[(K,) B]`` of a
+        classification task. Raises :class:`TrainingError` if a loss before this batch broke."""
+        previous = self.finite
+        self.loss += loss.detach().double() * n
+        if self.task.metric == "accuracy":
+            self.correct += (out.detach().argmax(dim=-1) == target).sum(dim=-1)
+        self.n += n
+        self.finite = torch.isfinite(self.loss)
+        if previous is not None:
+            self._raise_if_broken(previous)
+
+    def check(self) -> None:
+        """Raise :class:`TrainingError` if any loss added so far is not finite (waits for the last batch)."""
+        if self.finite is not None:
+            self._raise_if_broken(self.finite)
+
+    def _raise_if_broken(self, finite: torch.Tensor) -> None:
+        if bool(finite.all()):
+            return
+        values = self.loss.tolist()
+        broken = [f"{name}: loss is {value}" for name, value, ok in zip(self.names, values, finite.tolist()) if not ok]
+        raise TrainingError(f"{'; '.join(broken)} ({self.phase}){self.hint}")
+
+    def means(self) -> list[dict[str, float]]:
+        """Each model's means so far, named as in metrics.csv (``loss``, ``accuracy``)."""
+        rows = []
+        for loss, right in zip(self.loss.tolist(), self.correct.tolist(), strict=True):
+            row = {"loss": loss / self.n}
+            if self.task.metric == "accuracy":
+                row["accuracy"] = right / self.n
+            rows.append(row)
+        return rows
