@@ -221,6 +221,22 @@ def test_grouped_seeds_train_as_one_pack_job_where_they_can(tmp_path):
 
 
 @pytest.mark.slow
+def test_mlflow_off_trains_every_kind_of_job_without_an_experiment(tmp_path):
+    grid = "grid={table1: [], table3_tasks: [fsdd], table3_units: [Real, LIF], fig5: false}"
+    study = "study={tasks: [fsdd], units: [LIF], seeds: [0, 1], variants: {base: {}, one: {seeds: [0]}}}"
+    for mlflow in ("{enabled: true}", "{enabled: false}"):
+        result = snakemake("-n", "-p", "--config", "seeds=[0, 1]", "training={group: seeds}", grid, study,
+                           f"mlflow={mlflow}", "--", "table3", "study", cwd=tmp_path)  # fmt: skip
+        out = result.stdout + result.stderr
+        assert result.returncode == 0, out
+        jobs = re.findall(r"python -m glifbench train .*", out)
+        kinds = {("pack" if "--seed 0 1 " in j else "alone", "study" if "--variant" in j else "main") for j in jobs}
+        assert kinds == {("pack", "main"), ("alone", "main"), ("pack", "study"), ("alone", "study")}
+        on = mlflow == "{enabled: true}"
+        assert all(("--experiment results/mlflow/experiment.json " in j) == on for j in jobs), jobs
+        assert ("mlflow-init" in out) == on
+
+
 def test_a_bad_mirror_heals_after_it_is_fixed(fsdd_tarball, tmp_path):
     garbage = tmp_path / "garbage.tar.gz"
     garbage.write_bytes(fsdd_tarball.read_bytes()[:1_000_000])  # a truncated archive

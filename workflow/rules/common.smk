@@ -132,6 +132,9 @@ def shard_trials(wildcards):
 # --- training -------------------------------------------------------------------------------
 
 JOBS = job_grid(config["grid"])
+# MLflow on (mlflow.enabled): every training job's input and flag
+EXPERIMENT = ["results/mlflow/experiment.json"] if config["mlflow"]["enabled"] else []
+TRACKING = " ".join(f"--experiment {path}" for path in EXPERIMENT)
 MAIN_FILES = [*RUN_FILES, TEST_FILE]
 TRAIN_DATA = {
     "sot": {"train": "results/data/sot/train.json", "val": "results/data/sot/val.json"},

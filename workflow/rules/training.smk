@@ -29,7 +29,7 @@ rule train:
     input:
         data=lambda w: list(TRAIN_DATA[w.task].values()),
         settings=lambda w: TRAIN_SETTINGS[w.task],
-        experiment="results/mlflow/experiment.json",
+        experiment=EXPERIMENT,
     output:
         **{
             name.split(".")[
@@ -59,12 +59,13 @@ rule train:
         checkpoint="results/checkpoints/{task}/{arch}/{unit}/seed{seed}.pt",
         out_dir=lambda w, output: Path(output.metrics).parent,
         tags=as_json({"scale": config["scale"]}),
+        tracking=TRACKING,
         study="",
     shell:
         "python -m glifbench train --task {wildcards.task} --arch {wildcards.arch} "
         "--unit {wildcards.unit} --seed {params.seeds} --out-dir {params.out_dir:q} "
         "--checkpoint {params.checkpoint:q} --data {params.data:q} --config {input.settings:q} "
-        "--experiment {input.experiment:q} --tags {params.tags:q} {params.study} "
+        "{params.tracking} --tags {params.tags:q} {params.study} "
         "--remove-if-corrupt > {log} 2>&1"
 
 
@@ -96,6 +97,7 @@ if PACK_ARCHS:
             checkpoint=lambda w: f"results/checkpoints/{w.task}/{w.arch}/{w.unit}/seed{{seed}}.pt",
             out_dir=lambda w: run_dir(w.task, w.arch, w.unit, "{seed}"),
             tags=as_json({"scale": config["scale"]}),
+            tracking=TRACKING,
             study="",
 
     ruleorder: train_pack > train
