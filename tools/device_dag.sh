@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Runs targets of this workflow on the device machine (DEVELOPERS.md: one GPU, 16 cores, no
+# package index, no MLflow) within a deadline, and hands back what finished as small files.
+#   1. installs the carried kit (.device/wheels: glifbench's extra packages, and Snakemake with
+#      the dependencies the machine lacks) into /tmp/site; `python` is python3 there;
+#   2. runs `snakemake --cores $CORES` with the arguments given, plus `mlflow={enabled: false}`
+#      and `training={threads: 1}` (unless the arguments set them: one CPU thread per job; with
+#      training.device auto, every job trains on the GPU, up to $CORES of them at once);
+#      at $DEADLINE seconds Snakemake is stopped (its running jobs end, their outputs removed);
+#   3. packs into $OUT: results.tar.gz = every finished run's small files (metrics.csv,
+#      timing.csv, config.json, test.json, activity.json), the study's summary files, the tables,
+#      the logs, benchmarks and settings files; models.tar.gz = the runs' model.pt files if they
+#      fit in 15 MiB (FSDD's do; MNIST's and SOT's dense readouts do not); snakemake.log, device.txt.
+# Usage, from the repository root (the device tool's `run` with carry [".device"] and a
+# timeout_s at least DEADLINE + 120 for the install and the packing):
+#   DEADLINE=420 bash tools/device_dag.sh --config scale=workstation \
+#     "data={mnist: {source: testset, mirror: .device/mnist}}" --configfile docs/study/mnist.yaml -- study
+# Back here: tar -xzf <files_at>/results.tar.gz -C <a worktree> (DEVELOPERS.md says what then).
+set -uo pipefail
+out=${OUT:-device-out}
+deadline=${DEADLINE:-420}
+cores=${CORES:-$(nproc)}
+mkdir -p "$out" /tmp/bin
+start=$(date +%s)
+if [ -d .device/wheels ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+    .device/wheels/*.whl || { echo "installing the kit failed" >&2; exit 1; }
+fi
+ln -sf "$(command -v python3)" /tmp/bin/python
+export PATH=/tmp/bin:$PATH PYTHONPATH=/tmp/site:$PWD/.device/norse-src:$PWD/src${PYTHONPATH:+:$PYTHONPATH}
+export CUBLAS_WORKSPACE_CONFIG=${CUBLAS_WORKSPACE_CONFIG:-:4096:8} PYTHONUNBUFFERED=1
+{ date -u; nproc; nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null;
+  python3 -c "import torch, snakemake; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'snakemake', snakemake.__version__)"
+} | tee "$out/device.txt"
+echo "install: $(( $(date +%s) - start )) s" | tee -a "$out/device.txt"
+
+# ours join the user's --config (one list: a second --config would replace it), first, so the
+# user's keys win; without one, ours come before the targets
+args=()
+ours=("mlflow={enabled: false}" "training={threads: 1}")
+placed=0
+for arg in "$@"; do
+  if [ $placed = 0 ] && [ "$arg" = "--" ]; then args+=(--config "${ours[@]}"); placed=1; fi
+  args+=("$arg")
+  if [ $placed = 0 ] && [ "$arg" = "--config" ]; then args+=("${ours[@]}"); placed=1; fi
+done
+[ $placed = 1 ] || args+=(--config "${ours[@]}")
+echo "snakemake --cores $cores ${args[*]}" | tee -a "$out/device.txt"
+run_start=$(date +%s)
+timeout -s INT -k 60 "$deadline" python3 -m snakemake --cores "$cores" --keep-going --rerun-triggers mtime \
+  "${args[@]}" > "$out/snakemake.log" 2>&1
+status=$?
+echo "snakemake: exit status $status after $(( $(date +%s) - run_start )) s (124: stopped at the deadline)" \
+  | tee -a "$out/device.txt"
+tail -n 15 "$out/snakemake.log"
+
+small=$(mktemp)
+{
+  find results -path '*runs/*' \( -name metrics.csv -o -name timing.csv -o -name config.json \
+    -o -name test.json -o -name activity.json \) 2>/dev/null
+  find results/study results/tables results/analysis results/figures -maxdepth 1 -type f 2>/dev/null
+  find results/logs results/benchmarks results/settings -type f 2>/dev/null
+} | sort > "$small"
+tar -czf "$out/results.tar.gz" -T "$small"
+find results -path '*runs/*' -name model.pt 2>/dev/null | sort > "$small"
+if [ -s "$small" ]; then
+  tar -czhf /tmp/models.tar.gz -T "$small"
+  if [ "$(stat -c %s /tmp/models.tar.gz)" -le $(( 15 * 1024 * 1024 )) ]; then
+    mv /tmp/models.tar.gz "$out/"
+  else
+    echo "models.tar.gz left behind: $(stat -c %s /tmp/models.tar.gz) bytes" | tee -a "$out/device.txt"
+  fi
+fi
+echo "runs finished: $(tar -tzf "$out/results.tar.gz" | grep -c 'metrics.csv$'); total $(( $(date +%s) - start )) s" \
+  | tee -a "$out/device.txt"
+exit $status
