@@ -26,7 +26,10 @@ if [ -d .device/wheels ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
     .device/wheels/*.whl || { echo "installing the kit failed" >&2; exit 1; }
 fi
-ln -sf "$(command -v python3)" /tmp/bin/python
+if ! command -v python > /dev/null; then  # the rules call `python`; a wrapper, not a link, keeps
+  printf '#!/bin/sh\nexec %s "$@"\n' "$(command -v python3)" > /tmp/bin/python  # python3's venv
+  chmod +x /tmp/bin/python
+fi
 export PATH=/tmp/bin:$PATH PYTHONPATH=/tmp/site:$PWD/.device/norse-src:$PWD/src${PYTHONPATH:+:$PYTHONPATH}
 export CUBLAS_WORKSPACE_CONFIG=${CUBLAS_WORKSPACE_CONFIG:-:4096:8} PYTHONUNBUFFERED=1
 { date -u; nproc; nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null;
