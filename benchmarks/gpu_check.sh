@@ -3,7 +3,8 @@
 #   1. the CUDA tests: a step captured as a CUDA graph trains as the eager one; a pack of seeds
 #      trains as its jobs would alone (tests/test_steps.py, tests/test_pack.py; on CPU they skip);
 #   2. eager, packed and captured training steps, trials/s per model and in aggregate
-#      (benchmarks/training_step.py --pack K --device cuda).
+#      (benchmarks/training_step.py --pack K --device cuda);
+#   3. a SOT LIF/HLIF step with the units compiled (Triton) against eager (--compile --device cuda).
 # Results go to $OUT (the device tool's folder that comes back) or benchmarks/out/gpu.
 # Usage (repository root; the git-ignored .device/ folder carried, see DEVELOPERS.md):
 #   bash benchmarks/gpu_check.sh [K, default 4] [units, default "Real LIF BLI BA"]
@@ -27,5 +28,8 @@ tail -n 20 "$out/tests.txt"
 python3 benchmarks/training_step.py --pack "$K" --device cuda --threads 1 --repeats 5 --units $units \
   --tasks sot fsdd mnist > "$out/steps.jsonl" 2> "$out/steps.err" || status=1
 cat "$out/steps.jsonl"
+python3 benchmarks/training_step.py --compile --device cuda --threads 1 --repeats 5 --units LIF HLIF \
+  --tasks sot > "$out/compile.jsonl" 2> "$out/compile.err" || status=1
+cat "$out/compile.jsonl"
 echo "results in $out; exit status $status (1: a test or the benchmark failed, see $out)"
 exit $status

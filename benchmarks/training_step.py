@@ -20,6 +20,11 @@ steps, each model with its own batch) against the same K models as one pack
 (``glifbench.training.pack.ModelPack``: one vmapped step with per-model clipping), and reports
 trials/s per model and in aggregate, and the pack's ratio against separate steps in the same run;
 on CUDA also one model's step captured as a CUDA graph (``glifbench.training.steps.CapturedStep``).
+
+    python benchmarks/training_step.py --compile [--device cuda] [--tasks fsdd sot mnist]
+
+times one model's step eager against the same model with its units' step compiled
+(``training.compile_units``), alternating in the same process, and the first (compiling) step.
 """
 
 from __future__ import annotations
@@ -217,6 +222,47 @@ def pack_rows(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+def compile_rows(args: argparse.Namespace) -> list[dict]:
+    """One model's eager step against the same model with its units' step compiled
+    (``training.compile_units``), alternating, in the same process; the compile is warm-up."""
+    device, rows = args.device, []
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        for task in args.tasks:
+            batch, steps = SETUPS[task]["batch"], SETUPS[task]["steps"]
+            for unit in args.units:
+                torch.manual_seed(0)
+                net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
+                net = net.to(device).record_activity(False)
+                x, target = _batch(task, batch, steps, device=device)
+                opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+
+                def step():
+                    opt.zero_grad(set_to_none=True)
+                    _loss(task, net(x), target).backward()
+                    opt.step()
+
+                net.compile_units(True)
+                start = time.perf_counter()
+                step()  # compiles forward and backward
+                compile_seconds = time.perf_counter() - start
+                eager, compiled = [], []
+                for _ in range(args.repeats):  # alternating: both see the same machine load
+                    for enabled, times in ((False, eager), (True, compiled)):
+                        net.compile_units(enabled)
+                        times.append(_median_seconds(step, 1, device))
+                e, c = sorted(eager)[len(eager) // 2], sorted(compiled)[len(compiled) // 2]
+                row = {
+                    "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "threads": threads,
+                    "task": task, "unit": unit, "batch": batch, "steps": steps,
+                    "eager_trials_per_s": round(batch / e, 1), "compiled_trials_per_s": round(batch / c, 1),
+                    "compiled_over_eager": round(e / c, 2), "first_step_s": round(compile_seconds, 1),
+                }  # fmt: skip
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -224,10 +270,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--units", nargs="+", default=["Real", "LIF", "BLI", "BA"])
     parser.add_argument("--tasks", nargs="+", default=["fsdd", "sot"], choices=list(SETUPS))
     parser.add_argument("--pack", type=int, default=None, metavar="K", help="time K separate models against one pack of K")
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="for --pack")
+    parser.add_argument("--compile", action="store_true", help="time each model eager against its units compiled")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="for --pack and --compile")
     args = parser.parse_args(argv)
     if args.pack is not None:
         return pack_rows(args)
+    if args.compile:
+        return compile_rows(args)
     rows = []
     for threads in args.threads:
         torch.set_num_threads(threads)

@@ -26,8 +26,8 @@ def config_defaults() -> dict:
 def job_config(task: str, training: dict | None = None, model: dict | None = None, units: dict | None = None) -> dict:
     """A training job's settings as the workflow passes them: schema defaults, then the changes."""
     defaults = config_defaults()
-    settings = {**defaults["training"][task], "device": "cpu", "threads": 1, "cuda_graphs": defaults["training"]["cuda_graphs"],
-                "progress_seconds": defaults["training"]["progress_seconds"], **(training or {})}
+    common = {k: defaults["training"][k] for k in ("cuda_graphs", "compile_units", "progress_seconds")}
+    settings = {**defaults["training"][task], "device": "cpu", "threads": 1, **common, **(training or {})}
     return {"training": settings, "model": {**defaults["model"], **(model or {})},
             "units": {**defaults["units"], **(units or {})}}  # fmt: skip
 

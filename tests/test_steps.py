@@ -10,7 +10,7 @@ from helpers import assert_weights_close, job_config, write_fsdd_like
 
 from glifbench.errors import TrainingError
 from glifbench.models import build_network
-from glifbench.training.steps import CapturedStep, EagerStep, use_cuda_graphs
+from glifbench.training.steps import CapturedStep, EagerStep, use_compiled_units, use_cuda_graphs
 from glifbench.training.trainer import JobSpec, train
 
 MODEL = {"channels": [4, 8], "hidden": 16, "mnist_steps": 4}
@@ -28,6 +28,18 @@ def job(root: Path, data, device: str, graphs, epochs: int = 3) -> JobSpec:
     cfg = job_config("fsdd", {"epochs": epochs, "batch_size": 8, "lr": 0.01, "clip_norm": 0.05, "device": device,
                               "cuda_graphs": graphs}, MODEL)  # fmt: skip
     return JobSpec("fsdd", "CRNN", "LIF", 0, root / "run", root / "ckpt.pt", data, cfg)
+
+
+def test_compiled_units_resolve_per_device_and_compiler(monkeypatch):
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert not use_compiled_units("auto", cuda) and use_compiled_units(True, cuda)  # CUDA: only when asked
+    assert not use_compiled_units(False, cpu) and not use_compiled_units(False, cuda)
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
+    assert use_compiled_units("auto", cpu) and use_compiled_units(True, cpu)
+    monkeypatch.setattr("shutil.which", lambda name: None)  # no C++ compiler
+    assert not use_compiled_units("auto", cpu)
+    with pytest.raises(TrainingError, match="compile_units: true needs a C\\+\\+ compiler"):
+        use_compiled_units(True, cpu)
 
 
 def test_the_switch_resolves_per_device_and_refuses_graphs_without_cuda(tmp_path, fsdd):

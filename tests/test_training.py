@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -92,6 +93,20 @@ def test_resume_equals_uninterrupted(tmp_path, fsdd_file):
     assert _without_time(resumed["history"]) == _without_time(whole["history"])
     wa, wb = torch.load(tmp_path / "whole/run/model.pt"), torch.load(tmp_path / "parts/run/model.pt")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+@pytest.mark.skipif(shutil.which("c++") is None and shutil.which("g++") is None,
+                    reason="torch.compile on a CPU needs a C++ compiler")
+def test_compiled_units_train_as_eager_ones_and_share_checkpoints(tmp_path, fsdd_file):
+    data = {"arrays": str(fsdd_file)}
+    eager = train(spec(tmp_path / "eager", "fsdd", data, unit="LIF", epochs=2))
+    compiled_spec = spec(tmp_path / "compiled", "fsdd", data, unit="LIF", epochs=2, compile_units=True)
+    compiled = train(compiled_spec)
+    for a, b in zip(eager["history"], compiled["history"], strict=True):  # float32: rounding, no more
+        assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-4)
+        assert b["val_loss"] == pytest.approx(a["val_loss"], rel=1e-4)
+    # a speed switch, not a setting of the result: a checkpoint continues across it
+    assert compiled_spec.fingerprint == spec(tmp_path / "compiled", "fsdd", data, unit="LIF", epochs=2).fingerprint
 
 
 def test_the_multibit_unit_trains(tmp_path, fsdd_file):

@@ -166,7 +166,7 @@ def job_settings(task, variant=None):
     settings.update(
         {
             k: training[k]
-            for k in ("device", "threads", "cuda_graphs", "progress_seconds")
+            for k in ("device", "threads", "cuda_graphs", "compile_units", "progress_seconds")
         }
     )
     return {

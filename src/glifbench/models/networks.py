@@ -27,7 +27,7 @@ from glifbench.models.layers import (
 )  # fmt: skip
 from glifbench.names import ARCHITECTURES as ARCHITECTURE_NAMES
 from glifbench.tasks import TASKS, Task
-from glifbench.units import make_unit
+from glifbench.units import Unit, make_unit
 
 ARCHITECTURES: dict[str, tuple[str, ...]] = {
     "CNN": ("conv", "conv"),
@@ -86,6 +86,13 @@ class Network(nn.Module):
             if isinstance(module, UnitLayer):
                 module.recording = enabled
                 module.activity = None
+        return self
+
+    def compile_units(self, enabled: bool = True) -> Network:
+        """Run every unit's step compiled by ``torch.compile`` (``training.compile_units``) or eagerly."""
+        for module in self.modules():
+            if isinstance(module, Unit):
+                module.use_compiled(enabled)
         return self
 
     def activity(self) -> dict[str, torch.Tensor]:

@@ -86,7 +86,7 @@ class ModelPack:
     def __init__(self, states: Sequence[PackMember]):
         self.states = list(states)
         self.base = copy.deepcopy(self.states[0].model).to("meta")
-        self.base.train(True).record_activity(False)
+        self.base.train(True).record_activity(False).compile_units(False)  # vmap runs the eager unit step
         self.params: dict[str, torch.Tensor] = {}
         self.buffers: dict[str, torch.Tensor] = {}
         self.optimizer: torch.optim.Optimizer | None = None

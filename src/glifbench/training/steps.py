@@ -29,6 +29,7 @@ The arithmetic is the eager step's: the two agree to float tolerance (to be chec
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import torch
@@ -61,6 +62,21 @@ def use_cuda_graphs(setting: bool | str, device: torch.device) -> bool:
             raise TrainingError(f"training.cuda_graphs: true needs a CUDA device, the job runs on {device}")
         return True
     return False
+
+
+def use_compiled_units(setting: bool | str, device: torch.device) -> bool:
+    """``training.compile_units``: ``auto`` = on a CPU where a C++ compiler is found (what
+    ``torch.compile`` needs there; on CUDA, not yet checked, only ``true`` turns it on);
+    ``true`` needs a compiler on a CPU."""
+    import shutil
+
+    compiler = any(shutil.which(name) for name in (os.environ.get("CXX", "c++"), "c++", "g++", "clang++"))
+    if setting == "auto":
+        return device.type == "cpu" and compiler
+    if setting is True and device.type == "cpu" and not compiler:
+        raise TrainingError("training.compile_units: true needs a C++ compiler on a CPU (none found: "
+                            "install one, or set it to auto or false)")  # fmt: skip
+    return setting is True
 
 
 class EagerStep:

@@ -44,15 +44,16 @@ from glifbench.tasks import Task, task
 from glifbench.data.streams import data_identity, open_stream, open_streams
 from glifbench.training.checkpoint import link_weights, load_checkpoint, save_checkpoint
 from glifbench.training.progress import Progress
-from glifbench.training.steps import CapturedStep, EagerStep, set_capturable, use_cuda_graphs
+from glifbench.training.steps import CapturedStep, EagerStep, set_capturable, use_compiled_units, use_cuda_graphs
 from glifbench.training.totals import PassTotals
 
 log = logging.getLogger("glifbench.train")
 
 
-# training settings that do not change a job's result (cuda_graphs: the same step, captured; equal
-# to float rounding): a checkpoint continues across them
-NOT_IN_FINGERPRINT = ("epochs", "progress_seconds", "cuda_graphs")
+# training settings that do not change a job's result (cuda_graphs: the same step, captured;
+# compile_units: the same unit step, compiled; equal to float rounding): a checkpoint continues
+# across them
+NOT_IN_FINGERPRINT = ("epochs", "progress_seconds", "cuda_graphs", "compile_units")
 
 
 @dataclass
@@ -240,6 +241,7 @@ def start_job(spec: JobSpec, run_id: str | None = None) -> JobState:
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.manual_seed(spec.seed)
     model = build_model(spec).to(device)
+    model.compile_units(use_compiled_units(s["compile_units"], device))
     graphs = use_cuda_graphs(s["cuda_graphs"], device)
     optimizer = build_optimizer(spec, model, capturable=graphs)
     train_stream, val_stream = open_streams(spec.task, spec.data, s)

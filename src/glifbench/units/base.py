@@ -54,5 +54,9 @@ class Unit(nn.Module):
     def active(self, out: torch.Tensor) -> torch.Tensor:
         return out > 0
 
+    def use_compiled(self, enabled: bool) -> None:
+        """Run the step compiled by ``torch.compile`` (``training.compile_units``); kinds with
+        nothing to fuse (one elementwise op) ignore it."""
+
     def extra_repr(self) -> str:
         return f"{self.name}: {self.description}"

@@ -14,6 +14,8 @@ Parameters and state are NamedTuples; tensors are time-first ``[T, B, ...]`` at 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any, ClassVar, NamedTuple
 
 import torch
@@ -69,10 +71,25 @@ def glif_step(
     return s, GLIFState(s=s, v=v, u=u)
 
 
+@functools.cache
+def compiled_glif_step() -> Callable[..., tuple[torch.Tensor, GLIFState]]:
+    """:func:`glif_step` compiled by ``torch.compile``: its elementwise work, forward and
+    backward (the surrogate included), fused into a few kernels instead of ~8 forward and ~12
+    backward ones per step; the same arithmetic up to float rounding (tests/test_units.py).
+    One compiled graph per unit type (its parameters are constants), grad mode and shape family
+    (shapes made dynamic after the first change): more than Dynamo's default 8 where one process
+    runs several unit types (tests, benchmarks), so the limit is raised."""
+    import torch._dynamo
+
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
+    return torch.compile(glif_step, fullgraph=True)
+
+
 class GLIFUnit(Unit):
     """The GLIF kind: Table II's switches fixed per unit type, the open constants from config."""
 
     kind, binary, stateful, calibratable = "glif", True, True, True
+    compiled = False  # training.compile_units: use_compiled()
     OPTIONS: ClassVar[tuple[str, ...]] = ("dt_tau_v", "dt_tau_u", "threshold", "surrogate", "slope", "detach_reset")
 
     def __init__(self, name: str, description: str = "", **switches_and_options: Any) -> None:
@@ -88,5 +105,9 @@ class GLIFUnit(Unit):
     def initial_state(self, like: torch.Tensor) -> GLIFState:
         return glif_initial_state(like)
 
+    def use_compiled(self, enabled: bool) -> None:
+        self.compiled = enabled
+
     def forward(self, current: torch.Tensor, state: GLIFState) -> tuple[torch.Tensor, GLIFState]:
-        return glif_step(current, state, self.params)
+        step = compiled_glif_step() if self.compiled else glif_step
+        return step(current, state, self.params)
