@@ -241,7 +241,9 @@ def start_job(spec: JobSpec, run_id: str | None = None) -> JobState:
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.manual_seed(spec.seed)
     model = build_model(spec).to(device)
-    model.compile_units(use_compiled_units(s["compile_units"], device))
+    if use_compiled_units(s["compile_units"], device):
+        model.compile_units(True)
+        log.info("%s: the units' step compiled by torch.compile (training.compile_units)", spec.name)
     graphs = use_cuda_graphs(s["cuda_graphs"], device)
     optimizer = build_optimizer(spec, model, capturable=graphs)
     train_stream, val_stream = open_streams(spec.task, spec.data, s)
