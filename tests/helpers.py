@@ -58,3 +58,12 @@ def assert_weights_close(a: dict, b: dict, skip: tuple[str, ...] = ()) -> None:
         close = torch.isclose(b[key], a[key], atol=1e-4, rtol=1e-3)
         assert close.float().mean() >= 0.999, (key, close.float().mean())
         assert (b[key] - a[key]).abs().max() < 5e-3, key
+
+
+def needs_cpp_compiler():
+    """Skip a test where ``torch.compile`` finds no C++ compiler to build CPU kernels with."""
+    import pytest
+
+    from glifbench.training.steps import cpp_compiler_found
+
+    return pytest.mark.skipif(not cpp_compiler_found(), reason="torch.compile on a CPU needs a C++ compiler")

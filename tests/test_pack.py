@@ -18,7 +18,7 @@ from glifbench.data.sot_store import shard_seed, write_index, write_shard
 from glifbench.errors import TrainingError
 from glifbench.training.pack import train_pack
 from glifbench.training.packable import PACKABLE_SURROGATES, pack_problem
-from glifbench.training.trainer import JobSpec, train
+from glifbench.training.trainer import TIMING_COLUMNS, JobSpec, train
 from glifbench.units.surrogates import METHODS, sign_ste, spike_fn
 
 MODEL = {"channels": [4, 8], "hidden": 16, "sot_readout": "softargmax", "mnist_steps": 4}
@@ -66,7 +66,7 @@ def assert_same_training(alone: list[dict], packed: list[dict], root_alone: Path
         assert len(a["history"]) == len(b["history"])
         for row_a, row_b in zip(a["history"], b["history"]):
             for key, value in row_a.items():
-                if key in ("seconds", "pack_size"):  # how the epoch ran, not what it computed
+                if key in TIMING_COLUMNS:  # how the epoch ran, not what it computed
                     continue
                 tolerance = 0.02 if key.startswith("activity") else 1e-4
                 assert row_b[key] == pytest.approx(value, abs=tolerance), key
@@ -110,6 +110,14 @@ def test_a_pack_continues_checkpoints_of_any_epoch_and_leaves_ones_a_job_continu
     train_pack(specs(root, "fsdd", data, "LIF", seeds=(0, 1), epochs=2))  # seed 1 catches up, then the pack
     last = [train(spec) for spec in specs(root, "fsdd", data, "LIF", seeds=(0, 1), epochs=3)]  # alone again
     assert_same_training(alone, last, tmp_path / "alone", root, seeds=(0, 1))
+
+
+def test_a_broken_loss_stops_its_pack_before_any_checkpoint(tmp_path, data):
+    jobs = specs(tmp_path, "fsdd", data, "LIF", seeds=(0, 1), epochs=1, input_mean=float("nan"))
+    with pytest.raises(TrainingError, match=r"fsdd-CRNN-LIF-s0: loss is nan; fsdd-CRNN-LIF-s1: loss is nan "
+                                            r"\(training\): it stops its whole pack"):  # fmt: skip
+        train_pack(jobs)
+    assert not any(tmp_path.glob("seed*.pt")) and not any(tmp_path.glob("run*/metrics.csv"))
 
 
 def test_what_cannot_be_packed_is_refused_with_the_reason(tmp_path, data):
@@ -179,4 +187,5 @@ def test_the_command_trains_a_pack_with_one_mlflow_run_per_job(tmp_path, data):
     assert {r.data.tags["glifbench.pack"] for r in runs} == {"fsdd-CRNN-BLI-s0,fsdd-CRNN-BLI-s1"}
     for seed in (0, 1):
         assert (tmp_path / f"run{seed}/test.json").is_file() and (tmp_path / f"c{seed}.pt").is_file()
-        assert (tmp_path / f"run{seed}/timing.csv").read_text().splitlines()[1].endswith(",2")  # pack_size
+        timing = (tmp_path / f"run{seed}/timing.csv").read_text().splitlines()
+        assert dict(zip(timing[0].split(","), timing[1].split(",")))["pack_size"] == "2"

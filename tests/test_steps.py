@@ -34,11 +34,11 @@ def test_compiled_units_resolve_per_device_and_compiler(monkeypatch):
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert not use_compiled_units("auto", cuda) and use_compiled_units(True, cuda)  # CUDA: only when asked
     assert not use_compiled_units(False, cpu) and not use_compiled_units(False, cuda)
-    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr("glifbench.training.steps.cpp_compiler_found", lambda: True)
     assert use_compiled_units("auto", cpu) and use_compiled_units(True, cpu)
-    monkeypatch.setattr("shutil.which", lambda name: None)  # no C++ compiler
+    monkeypatch.setattr("glifbench.training.steps.cpp_compiler_found", lambda: False)
     assert not use_compiled_units("auto", cpu)
-    with pytest.raises(TrainingError, match="compile_units: true needs a C\\+\\+ compiler"):
+    with pytest.raises(TrainingError, match="compile_units: true needs the C\\+\\+ compiler"):
         use_compiled_units(True, cpu)
 
 

@@ -41,12 +41,16 @@ def test_regression_has_no_accuracy():
     assert totals.means() == [{"loss": 0.5}]
 
 
-def test_broken_loss_is_named_one_batch_late():
-    totals = PassTotals(task("fsdd"), torch.device("cpu"), ["good", "bad"], "training", hint=": train it alone")
-    out, y = torch.zeros(2, 4, 10), torch.zeros(2, 4, dtype=torch.long)
-    totals.add(torch.tensor([1.0, float("nan")]), out, y, 4)  # not asked yet: the batch may still run
+CUDA = pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"))
+
+
+@pytest.mark.parametrize("device", ["cpu", CUDA])
+def test_broken_loss_is_named_one_batch_late(device):
+    totals = PassTotals(task("fsdd"), torch.device(device), ["good", "bad"], "training", hint=": train it alone")
+    out, y = torch.zeros(2, 4, 10, device=device), torch.zeros(2, 4, dtype=torch.long, device=device)
+    totals.add(torch.tensor([1.0, float("nan")], device=device), out, y, 4)  # not asked yet: it may still run
     with pytest.raises(TrainingError, match=r"^bad: loss is nan \(training\): train it alone$"):
-        totals.add(torch.tensor([1.0, 1.0]), out, y, 4)
+        totals.add(torch.tensor([1.0, 1.0], device=device), out, y, 4)
 
 
 def test_check_sees_the_last_batch():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import job_config, write_fsdd_like
+from helpers import job_config, needs_cpp_compiler, write_fsdd_like
 
 from glifbench.data.backgrounds import builtin_image
 from glifbench.data.sot_store import shard_seed, write_index, write_shard
@@ -80,7 +79,7 @@ def test_same_seed_same_metrics_and_weights(tmp_path, fsdd_file):
     # identical jobs write identical bytes: no wall-clock column, no temporary name inside model.pt
     assert _files(tmp_path / "a/run") == _files(tmp_path / "b/run")
     assert "seconds" not in (tmp_path / "a/run/metrics.csv").read_text()
-    assert (tmp_path / "a/run/timing.csv").read_text().startswith("epoch,seconds,pack_size\n")
+    assert (tmp_path / "a/run/timing.csv").read_text().startswith("epoch,seconds,pack_size,compiled_units\n")
     c = train(spec(tmp_path / "c", "fsdd", data, seed=4))
     assert _without_time(c["history"]) != _without_time(a["history"])
 
@@ -95,18 +94,21 @@ def test_resume_equals_uninterrupted(tmp_path, fsdd_file):
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
-@pytest.mark.skipif(shutil.which("c++") is None and shutil.which("g++") is None,
-                    reason="torch.compile on a CPU needs a C++ compiler")
-def test_compiled_units_train_as_eager_ones_and_share_checkpoints(tmp_path, fsdd_file):
+@needs_cpp_compiler()
+def test_compiled_units_train_as_eager_ones_and_continue_their_checkpoints(tmp_path, fsdd_file):
     data = {"arrays": str(fsdd_file)}
     eager = train(spec(tmp_path / "eager", "fsdd", data, unit="LIF", epochs=2))
-    compiled_spec = spec(tmp_path / "compiled", "fsdd", data, unit="LIF", epochs=2, compile_units=True)
-    compiled = train(compiled_spec)
+    compiled = train(spec(tmp_path / "compiled", "fsdd", data, unit="LIF", epochs=2, compile_units=True))
     for a, b in zip(eager["history"], compiled["history"], strict=True):  # float32: rounding, no more
         assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-4)
         assert b["val_loss"] == pytest.approx(a["val_loss"], rel=1e-4)
-    # a speed switch, not a setting of the result: a checkpoint continues across it
-    assert compiled_spec.fingerprint == spec(tmp_path / "compiled", "fsdd", data, unit="LIF", epochs=2).fingerprint
+    assert [row["compiled_units"] for row in compiled["history"]] == [1, 1]  # timing.csv records it
+    # a speed switch, not a setting of the result: an eager checkpoint continues compiled
+    train(spec(tmp_path / "mixed", "fsdd", data, unit="LIF", epochs=1))
+    mixed = train(spec(tmp_path / "mixed", "fsdd", data, unit="LIF", epochs=2, compile_units=True))
+    assert _without_time(mixed["history"][:1]) == _without_time(eager["history"][:1])  # resumed, not redone
+    assert [row["compiled_units"] for row in mixed["history"]] == [0, 1]
+    assert mixed["history"][1]["val_loss"] == pytest.approx(eager["history"][1]["val_loss"], rel=1e-4)
 
 
 def test_the_multibit_unit_trains(tmp_path, fsdd_file):

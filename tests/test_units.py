@@ -1,5 +1,7 @@
 import pytest
 import torch
+import torch._dynamo.utils
+from helpers import needs_cpp_compiler
 from norse.torch.functional.lif_box import LIFBoxFeedForwardState, LIFBoxParameters, lif_box_feed_forward_step
 
 from glifbench.units import UNIT_TYPES, GLIFParameters, Unit, glif_initial_state, glif_step, make_unit, sign_ste, spike_fn
@@ -186,13 +188,7 @@ def test_multibit_levels_and_surrogate():
         make_unit("MBLI", surrogate="relu")
 
 
-def _compiler_missing() -> bool:
-    import shutil
-
-    return shutil.which("c++") is None and shutil.which("g++") is None
-
-
-@pytest.mark.skipif(_compiler_missing(), reason="torch.compile on a CPU needs a C++ compiler")
+@needs_cpp_compiler()
 @pytest.mark.parametrize("name, surrogate", [("HLIF", "sigmoid"), ("HIAF", "sigmoid"), ("LIF", "sigmoid"),
                                              ("IAF", "sigmoid"), ("BLI", "sigmoid"), ("BI", "sigmoid"),
                                              ("HBA", "sigmoid"), ("LIF", "super")])  # fmt: skip
@@ -203,6 +199,7 @@ def test_compiled_step_equals_the_eager_step(name, surrogate):
     currents = (torch.randn(12, 4, 3, 5, dtype=torch.float64) * 1.5 + 0.5).requires_grad_()
     weights = torch.randn(3, 4, 3, 5, dtype=torch.float64)
     results = []
+    graphs = torch._dynamo.utils.counters["stats"]["unique_graphs"]
     for compiled in (False, True):
         unit = make_unit(name, surrogate=surrogate)
         unit.use_compiled(compiled)
@@ -210,6 +207,7 @@ def test_compiled_step_equals_the_eager_step(name, surrogate):
         loss = (outs * weights[0]).sum() + sum((s.v * weights[1] + s.u * weights[2]).sum() for s in states)
         (grad,) = torch.autograd.grad(loss, currents)
         results.append((outs, torch.stack([s.v for s in states]), grad))
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] > graphs  # compiled, not eager again
     (s_eager, v_eager, g_eager), (s_comp, v_comp, g_comp) = results
     assert 0 < s_eager.mean() < 1  # spikes and silence: both paths of the threshold exercised
     assert torch.equal(s_eager, s_comp)

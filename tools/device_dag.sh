@@ -37,18 +37,21 @@ export CUBLAS_WORKSPACE_CONFIG=${CUBLAS_WORKSPACE_CONFIG:-:4096:8} PYTHONUNBUFFE
 } | tee "$out/device.txt"
 echo "install: $(( $(date +%s) - start )) s" | tee -a "$out/device.txt"
 
-# ours join the user's --config (one list: a second --config would replace it), first, so the
+# ours join the user's --config/-C (one list: a second --config would replace it), first, so the
 # user's keys win; without one, ours come before the targets
 args=()
 ours=("mlflow={enabled: false}" "training={threads: 1}")
 placed=0
 for arg in "$@"; do
+  case $arg in
+    --config=*|-C?*) echo "write '--config KEY=VALUE ...' (a separate word), not '$arg'" >&2; exit 2 ;;
+  esac
   if [ $placed = 0 ] && [ "$arg" = "--" ]; then args+=(--config "${ours[@]}"); placed=1; fi
   args+=("$arg")
-  if [ $placed = 0 ] && [ "$arg" = "--config" ]; then args+=("${ours[@]}"); placed=1; fi
+  if [ $placed = 0 ] && { [ "$arg" = "--config" ] || [ "$arg" = "-C" ]; }; then args+=("${ours[@]}"); placed=1; fi
 done
 [ $placed = 1 ] || args+=(--config "${ours[@]}")
-echo "snakemake --cores $cores ${args[*]}" | tee -a "$out/device.txt"
+{ printf 'snakemake --cores %s' "$cores"; printf ' %q' "${args[@]}"; echo; } | tee -a "$out/device.txt"
 run_start=$(date +%s)
 timeout -s INT -k 60 "$deadline" python3 -m snakemake --cores "$cores" --keep-going --rerun-triggers mtime \
   "${args[@]}" > "$out/snakemake.log" 2>&1

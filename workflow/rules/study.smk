@@ -29,7 +29,6 @@ use rule train as study_train with:
         checkpoint="results/study/checkpoints/{variant}/{task}/{arch}/{unit}/seed{seed}.pt",
         out_dir=lambda w, output: Path(output.metrics).parent,
         tags=lambda w: as_json({"scale": config["scale"]}),
-        tracking=TRACKING,
         study=lambda w: f"--variant {w.variant} --no-test",
 
 
@@ -60,7 +59,6 @@ if PACK_VARIANTS:
             checkpoint=lambda w: f"results/study/checkpoints/{w.variant}/{w.task}/{w.arch}/{w.unit}/seed{{seed}}.pt",
             out_dir=lambda w: study_run_dir(w.variant, w.task, w.unit, "{seed}"),
             tags=lambda w: as_json({"scale": config["scale"]}),
-            tracking=TRACKING,
             study=lambda w: f"--variant {w.variant} --no-test",
 
     ruleorder: study_train_pack > study_train

@@ -97,7 +97,6 @@ if PACK_ARCHS:
             checkpoint=lambda w: f"results/checkpoints/{w.task}/{w.arch}/{w.unit}/seed{{seed}}.pt",
             out_dir=lambda w: run_dir(w.task, w.arch, w.unit, "{seed}"),
             tags=as_json({"scale": config["scale"]}),
-            tracking=TRACKING,
             study="",
 
     ruleorder: train_pack > train

@@ -20,8 +20,8 @@ Only full batches count towards the warm-up and the capture (a short batch in be
 eagerly), so the graph always has the epoch's common shape. A checkpoint carries Adam's state
 between modes: :func:`set_capturable` puts its step counters where the current mode needs them.
 Neither step asks whether the loss is finite (a question that would make the host wait for the
-device every step): both update even from a broken loss, and the job stops with an error one
-batch later, before any checkpoint is written (:mod:`glifbench.training.totals`).
+step to end): both update even from a broken loss, and the job stops with an error one batch
+later, before any checkpoint is written (:mod:`glifbench.training.totals`).
 
 The arithmetic is the eager step's: the two agree to float tolerance (to be checked on a GPU:
 ``tests/test_steps.py`` has the CUDA tests, skipped without one).
@@ -29,7 +29,6 @@ The arithmetic is the eager step's: the two agree to float tolerance (to be chec
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import torch
@@ -64,18 +63,27 @@ def use_cuda_graphs(setting: bool | str, device: torch.device) -> bool:
     return False
 
 
-def use_compiled_units(setting: bool | str, device: torch.device) -> bool:
-    """``training.compile_units``: ``auto`` = on a CPU where a C++ compiler is found (what
-    ``torch.compile`` needs there; on CUDA, not yet checked, only ``true`` turns it on);
-    ``true`` needs a compiler on a CPU."""
-    import shutil
+def cpp_compiler_found() -> bool:
+    """Whether ``torch.compile`` finds the C++ compiler it builds CPU kernels with (Inductor's
+    own search: ``$CXX``, else its configured ``g++``)."""
+    try:
+        from torch._inductor.cpp_builder import get_cpp_compiler
 
-    compiler = any(shutil.which(name) for name in (os.environ.get("CXX", "c++"), "c++", "g++", "clang++"))
+        get_cpp_compiler()
+    except Exception:  # noqa: BLE001 - InvalidCxxCompiler, or an Inductor without this function
+        return False
+    return True
+
+
+def use_compiled_units(setting: bool | str, device: torch.device) -> bool:
+    """``training.compile_units``: ``auto`` = on a CPU where ``torch.compile`` finds its C++
+    compiler (on CUDA, not yet checked, only ``true`` turns it on); ``true`` needs that compiler
+    on a CPU."""
     if setting == "auto":
-        return device.type == "cpu" and compiler
-    if setting is True and device.type == "cpu" and not compiler:
-        raise TrainingError("training.compile_units: true needs a C++ compiler on a CPU (none found: "
-                            "install one, or set it to auto or false)")  # fmt: skip
+        return device.type == "cpu" and cpp_compiler_found()
+    if setting is True and device.type == "cpu" and not cpp_compiler_found():
+        raise TrainingError("training.compile_units: true needs the C++ compiler torch.compile uses on a CPU "
+                            "($CXX, else g++; none found): install one, or set it to auto or false")  # fmt: skip
     return setting is True
 
 

@@ -5,11 +5,13 @@ For batches ``b`` of ``n_b`` trials with mean loss ``l_b`` and ``c_b`` correct c
     loss = sum_b l_b n_b / sum_b n_b            accuracy = sum_b c_b / sum_b n_b
 
 The sums stay on the device the model runs on (float64 for the loss, so they equal the host's
-``sum(float(l_b) * n_b)`` bit for bit): adding a batch asks the device nothing, so a GPU is never
-left waiting for the host. Whether the losses are finite is asked one batch late -- after the
-next batch's step has been queued -- so the question waits only for the previous batch while the
-current one runs; a job whose loss broke stops one batch after it, before any checkpoint is
-written. A loss is never negative, so a sum is finite iff every term was.
+``sum(float(l_b) * n_b)`` bit for bit) and add no host synchronisation of their own. Whether the
+losses are finite is asked one batch late: on CUDA the answer is copied to pinned host memory
+behind the batch's own work and an event recorded, so asking waits for that batch only, not for
+the next one's step already queued; a job whose loss broke stops one batch after it, before any
+checkpoint is written. A loss is never negative, so a sum is finite iff every term was. (The
+copy of each batch to the device still waits for the GPU's queue: pinned, non-blocking input
+copies are left until a GPU can measure them.)
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class PassTotals:
         self.correct = torch.zeros(len(self.names), dtype=torch.int64, device=device)
         self.n = 0
         self.finite: torch.Tensor | None = None  # per model: all losses so far finite (not yet read)
+        self.ready: torch.cuda.Event | None = None  # CUDA: recorded once `finite` is on the host
 
     def add(self, loss: torch.Tensor, out: torch.Tensor, target: torch.Tensor, n: int) -> None:
         """One batch of ``n`` trials: ``loss`` its mean loss (``[]`` alone, ``[K]`` packed);
@@ -45,13 +48,29 @@ class PassTotals:
         if self.task.metric == "accuracy":
             self.correct += (out.detach().argmax(dim=-1) == target).sum(dim=-1)
         self.n += n
-        self.finite = torch.isfinite(self.loss)
+        previous_ready = self.ready
+        self.finite, self.ready = self._to_host(torch.isfinite(self.loss))
         if previous is not None:
+            if previous_ready is not None:
+                previous_ready.synchronize()  # that batch's work only
             self._raise_if_broken(previous)
+
+    @staticmethod
+    def _to_host(flags: torch.Tensor) -> tuple[torch.Tensor, torch.cuda.Event | None]:
+        """``flags`` copied to the host without waiting (CUDA: pinned memory and an event)."""
+        if flags.device.type != "cuda":
+            return flags, None
+        host = torch.empty(flags.shape, dtype=flags.dtype, pin_memory=True)
+        host.copy_(flags, non_blocking=True)
+        event = torch.cuda.Event()
+        event.record()
+        return host, event
 
     def check(self) -> None:
         """Raise :class:`TrainingError` if any loss added so far is not finite (waits for the last batch)."""
         if self.finite is not None:
+            if self.ready is not None:
+                self.ready.synchronize()
             self._raise_if_broken(self.finite)
 
     def _raise_if_broken(self, finite: torch.Tensor) -> None:

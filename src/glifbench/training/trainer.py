@@ -154,8 +154,9 @@ def _epoch_seed(seed: int, epoch: int) -> int:
 
 def run_epoch(spec: JobSpec, model: Network, stream, step: EagerStep | None, device, rng,
               progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
-              ) -> dict[str, float]:  # fmt: skip
-    """One pass over ``stream``: trains with ``step`` if given, else evaluates (with activity).
+              phase: str = "validation") -> dict[str, float]:  # fmt: skip
+    """One pass over ``stream``: trains with ``step`` if given, else evaluates (with activity;
+    ``phase``, ``validation`` or ``test``, names the pass in errors).
     ``progress`` (optional) is told of every batch and reports the running means now and then;
     ``should_stop()`` true after a batch raises :class:`~glifbench.errors.Terminated`. The sums
     stay on the device (:class:`~glifbench.training.totals.PassTotals`)."""
@@ -163,7 +164,8 @@ def run_epoch(spec: JobSpec, model: Network, stream, step: EagerStep | None, dev
     training = step is not None
     model.train(training)
     model.record_activity(not training)
-    totals = PassTotals(spec.descriptor, device, [spec.name], "training" if training else "validation")
+    phase = "training" if training else phase
+    totals = PassTotals(spec.descriptor, device, [spec.name], phase)
     activity: dict[str, torch.Tensor] = {}
     with torch.set_grad_enabled(training):
         for batch in stream.batches(s["batch_size"], rng):
@@ -184,7 +186,7 @@ def run_epoch(spec: JobSpec, model: Network, stream, step: EagerStep | None, dev
                 raise Terminated(128 + signal.SIGTERM)
     totals.check()
     if totals.n == 0:
-        raise TrainingError(f"{spec.name}: no {'training' if training else 'validation'} trials")
+        raise TrainingError(f"{spec.name}: no {phase} trials")
     metrics = totals.means()[0]
     if activity:
         metrics["activity_per_step"] = {k: (v / totals.n).tolist() for k, v in activity.items()}
@@ -226,6 +228,7 @@ class JobState:
     activity: dict[str, list[float]] = field(default_factory=dict)  # per layer and step, last validation
     weights: Path | None = None
     run_id: str | None = None
+    compiled: bool = False  # the units' step compiled (training.compile_units)
 
     @property
     def epochs_done(self) -> int:
@@ -241,14 +244,15 @@ def start_job(spec: JobSpec, run_id: str | None = None) -> JobState:
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.manual_seed(spec.seed)
     model = build_model(spec).to(device)
-    if use_compiled_units(s["compile_units"], device):
+    compiled = use_compiled_units(s["compile_units"], device)
+    if compiled:
         model.compile_units(True)
         log.info("%s: the units' step compiled by torch.compile (training.compile_units)", spec.name)
     graphs = use_cuda_graphs(s["cuda_graphs"], device)
     optimizer = build_optimizer(spec, model, capturable=graphs)
     train_stream, val_stream = open_streams(spec.task, spec.data, s)
     state = JobState(spec, model, optimizer, build_step(spec, model, optimizer, graphs), device, train_stream,
-                     val_stream, run_id=run_id)  # fmt: skip
+                     val_stream, run_id=run_id, compiled=compiled)  # fmt: skip
     saved = load_checkpoint(spec)
     if saved is not None:
         state.weights = spec.checkpoint.parent / saved["weights"] if "weights" in saved else None
@@ -293,6 +297,7 @@ def end_epoch(state: JobState, train_metrics: dict[str, float], seconds: float,
     row.update({f"activity_{k}": float(np.mean(v)) for k, v in state.activity.items()})
     row["seconds"] = seconds + time.perf_counter() - start
     row["pack_size"] = pack_size
+    row["compiled_units"] = int(state.compiled and pack_size == 1)  # a pack's pass runs the eager step
     state.history.append(row)
     state.weights = save_checkpoint(spec.checkpoint, state.model, {
         "fingerprint": spec.fingerprint, "optimizer": state.optimizer.state_dict(), "history": state.history,
@@ -323,7 +328,7 @@ def finish_job(state: JobState) -> dict[str, Any]:
     test = None
     if spec.evaluate_test:
         test = run_epoch(spec, state.model, open_stream(spec.task, spec.data, spec.settings, "test"), None,
-                         state.device, None)  # fmt: skip
+                         state.device, None, phase="test")  # fmt: skip
         test.pop("activity_per_step", None)
         log.info("%s: test %s", spec.name, {k: round(v, 4) for k, v in test.items()})
     write_outputs(spec, state.model, state.history, state.activity, test, state.weights)
@@ -349,8 +354,9 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
     return finish_job(state)
 
 
-# how an epoch ran (wall clock; models trained together in one process): timing.csv, never metrics.csv
-TIMING_COLUMNS = ("seconds", "pack_size")
+# how an epoch ran (wall clock; models trained together in one process; the units' step compiled):
+# timing.csv, never metrics.csv
+TIMING_COLUMNS = ("seconds", "pack_size", "compiled_units")
 
 
 def _write_csv(dest: Path, rows: list[dict], columns: list[str]) -> None:

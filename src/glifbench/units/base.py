@@ -55,8 +55,9 @@ class Unit(nn.Module):
         return out > 0
 
     def use_compiled(self, enabled: bool) -> None:
-        """Run the step compiled by ``torch.compile`` (``training.compile_units``); kinds with
-        nothing to fuse (one elementwise op) ignore it."""
+        """Run the step compiled by ``torch.compile`` (``training.compile_units``); only the GLIF
+        kind does (the stateless kinds are one elementwise op; the multi-bit kind is not a unit
+        type of the paper and stays eager)."""
 
     def extra_repr(self) -> str:
         return f"{self.name}: {self.description}"
