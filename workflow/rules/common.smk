@@ -166,7 +166,13 @@ def job_settings(task, variant=None):
     settings.update(
         {
             k: training[k]
-            for k in ("device", "threads", "cuda_graphs", "compile_units", "progress_seconds")
+            for k in (
+                "device",
+                "threads",
+                "cuda_graphs",
+                "compile_units",
+                "progress_seconds",
+            )
         }
     )
     return {
