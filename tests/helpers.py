@@ -25,9 +25,11 @@ def config_defaults() -> dict:
 
 def job_config(task: str, training: dict | None = None, model: dict | None = None, units: dict | None = None) -> dict:
     """A training job's settings as the workflow passes them: schema defaults, then the changes."""
+    from glifbench.settings import JOB_TRAINING_KEYS
+
     defaults = config_defaults()
-    common = {k: defaults["training"][k] for k in ("cuda_graphs", "compile_units", "progress_seconds")}
-    settings = {**defaults["training"][task], "device": "cpu", "threads": 1, **common, **(training or {})}
+    common = {k: defaults["training"][k] for k in JOB_TRAINING_KEYS}
+    settings = {**defaults["training"][task], **common, "device": "cpu", "threads": 1, **(training or {})}
     return {"training": settings, "model": {**defaults["model"], **(model or {})},
             "units": {**defaults["units"], **(units or {})}}  # fmt: skip
 

@@ -8,7 +8,13 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 from glifbench.names import ARCHITECTURES, TASKS, UNITS
-from glifbench.settings import ConfigError, check_config, coerce_to_schema, deep_merge
+from glifbench.settings import (
+    JOB_TRAINING_KEYS,
+    ConfigError,
+    check_config,
+    coerce_to_schema,
+    deep_merge,
+)
 from glifbench.layout import (
     RUN_FILES,
     STUDY_ARCH,
@@ -163,18 +169,7 @@ def job_settings(task, variant=None):
         sections = deep_merge(sections, overrides)
     training = sections["training"]
     settings = dict(training[task])
-    settings.update(
-        {
-            k: training[k]
-            for k in (
-                "device",
-                "threads",
-                "cuda_graphs",
-                "compile_units",
-                "progress_seconds",
-            )
-        }
-    )
+    settings.update({k: training[k] for k in JOB_TRAINING_KEYS})
     return {
         "training": settings,
         "model": sections["model"],
