@@ -188,3 +188,50 @@ def test_leaky_integrator_readout():
     assert net.readout.out.dt_tau == 0.1 and net(INPUTS["fsdd"]()).shape == (2, 10)
     with pytest.raises(ValueError, match="readout dt/tau"):
         TimeLinear(5, 2, dt_tau=0.0)
+
+
+@pytest.mark.parametrize("unit", ["LIF", "BLI", "HBA", "BA", "Real"])
+def test_a_readout_reading_potentials_gets_the_thresholded_values(unit):
+    """model.readout_input: potential -- the layer the readout reads passes on what its units
+    threshold (GLIF: the membrane before threshold and reset), while its units' outputs still
+    feed its recurrence, its activity and the cost meter's sparsity."""
+    from glifbench.models.cost import CostMeter
+    from glifbench.models.layers import UnitLayer
+
+    torch.manual_seed(0)
+    x = INPUTS["sot"]()
+    spikes = build_network("sot", "CRNN", unit, readout="softargmax", init_gain=4.0)
+    potentials = build_network("sot", "CRNN", unit, readout="softargmax", init_gain=4.0, readout_input="potential")
+    potentials.load_state_dict(spikes.state_dict())
+    assert [isinstance(m, UnitLayer) and m.emit_potential for m in potentials.body] == [False, True]
+    captured = {}
+    for name, net in (("spikes", spikes), ("potentials", potentials)):
+        net.body[-1].register_forward_hook(lambda m, i, out, name=name: captured.__setitem__(name, out))
+        with CostMeter(net) as meter:
+            y = net(x)
+        captured[name + "_sparsity"] = meter.sparsity()
+        y.square().mean().backward()
+        assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in net.parameters())
+    layer, sent = potentials.body[-1], captured["spikes"]
+    assert torch.equal(layer.outputs_behind, sent)  # the same outputs ran the network
+    assert torch.equal(spikes.activity()["body.1"], potentials.activity()["body.1"])
+    assert captured["spikes_sparsity"] == captured["potentials_sparsity"]
+    potential = captured["potentials"]
+    if unit in ("LIF", "BLI", "HBA"):  # a spike exactly where the potential reached the threshold
+        assert torch.equal(sent, (potential >= layer.unit.params.threshold).to(sent.dtype))
+    elif unit == "BA":
+        assert torch.equal(sent, torch.where(potential >= 0, 1.0, -1.0))
+    else:
+        assert torch.allclose(sent, torch.tanh(potential))
+    if unit == "BLI":  # no reset: the potential is the membrane the state carries on
+        assert not torch.equal(potential, sent)
+
+
+def test_a_dense_readout_reads_its_hidden_layers_potentials():
+    torch.manual_seed(0)
+    net = build_network("fsdd", "CRNN", "LIF", init_gain=4.0, readout_input="potential")
+    assert net.readout.hidden.emit_potential and not any(m.emit_potential for m in net.body)
+    net(INPUTS["fsdd"]()).sum().backward()
+    assert net.readout.hidden.linear.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="unknown readout input 'spikes'; valid: output, potential"):
+        build_network("fsdd", "CRNN", "LIF", readout_input="spikes")

@@ -105,6 +105,8 @@ class CostMeter:
 
     def _units_hook(self, name: str):
         def hook(module, inputs, output) -> None:
+            if module.emit_potential:  # the layer passed its potentials on; its units still spiked
+                output = module.outputs_behind
             self.units[name] = math.prod(output.shape[2:])
             self.outputs[name][0] += float((output == 0).sum().item())
             self.outputs[name][1] += float(output.numel())

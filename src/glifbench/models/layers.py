@@ -24,31 +24,39 @@ def _over_time(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return module(x.flatten(0, 1)).unflatten(0, (T, B))
 
 
-def _unroll(unit: Unit, inputs, project: nn.Module | None = None, rec: nn.Module | None = None) -> torch.Tensor:
-    """The time loop: ``s_t = unit(project(x_t) + rec(s_{t-1}))`` (either map may be absent)."""
+def _unroll(unit: Unit, inputs, project: nn.Module | None = None, rec: nn.Module | None = None,
+            potentials: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:  # fmt: skip
+    """The time loop: ``s_t = unit(project(x_t) + rec(s_{t-1}))`` (either map may be absent);
+    returns the outputs and, if asked, the potentials the unit thresholded (``unit.potential``)."""
     state = None
-    outs = []
+    outs, pots = [], []
     for x_t in inputs:
         current = project(x_t) if project is not None else x_t
         if state is None:
             state = unit.initial_state(current)
         elif rec is not None:
             current = current + rec(state.s)
+        if potentials:
+            pots.append(unit.potential(current, state))
         out, state = unit(current, state)
         outs.append(out)
-    return torch.stack(outs)
+    return torch.stack(outs), torch.stack(pots) if potentials else None
 
 
-def run_unit(unit: Unit, currents: torch.Tensor) -> torch.Tensor:
-    """Drive ``unit`` with ``currents [T, B, ...]`` (stateless units: all steps at once)."""
+def run_unit(unit: Unit, currents: torch.Tensor, potentials: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Drive ``unit`` with ``currents [T, B, ...]`` (stateless units: all steps at once); the
+    outputs and, if asked, the potentials."""
     if not unit.stateful:
-        out, _ = unit(currents, unit.initial_state(currents[:1]))
-        return out
-    return _unroll(unit, currents.unbind(0))
+        initial = unit.initial_state(currents[:1])
+        out, _ = unit(currents, initial)
+        return out, unit.potential(currents, initial) if potentials else None
+    return _unroll(unit, currents.unbind(0), potentials=potentials)
 
 
-def run_recurrent(unit: Unit, ff: nn.Module, rec: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """``s_t = unit(ff(x_t) + rec(s_{t-1}))`` over ``x [T, B, ...]``.
+def run_recurrent(unit: Unit, ff: nn.Module, rec: nn.Module, x: torch.Tensor,
+                  potentials: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:  # fmt: skip
+    """``s_t = unit(ff(x_t) + rec(s_{t-1}))`` over ``x [T, B, ...]``; the outputs and, if asked,
+    the potentials.
 
     The feed-forward map runs once on all steps when the input needs no gradient (the network's
     input) and per step otherwise: on CPUs the per-step convolution's backward pass is faster
@@ -58,8 +66,8 @@ def run_recurrent(unit: Unit, ff: nn.Module, rec: nn.Module, x: torch.Tensor) ->
     """
     static = x.shape[0] > 1 and x.stride(0) == 0
     if not x.requires_grad or static:
-        return _unroll(unit, _over_time(ff, x).unbind(0), rec=rec)
-    return _unroll(unit, x.unbind(0), project=ff, rec=rec)
+        return _unroll(unit, _over_time(ff, x).unbind(0), rec=rec, potentials=potentials)
+    return _unroll(unit, x.unbind(0), project=ff, rec=rec, potentials=potentials)
 
 
 class UnitLayer(nn.Module):
@@ -73,16 +81,28 @@ class UnitLayer(nn.Module):
 
     activity: torch.Tensor | None = None
     recording: bool = True
+    emit_potential: bool = False  # pass on the potentials, not the outputs (model.readout_input)
     unit: Unit
 
     def feeding_weights(self) -> list[nn.Parameter]:
         raise NotImplementedError
 
-    def _record(self, out: torch.Tensor) -> torch.Tensor:
+    def _emit(self, out: torch.Tensor, potential: torch.Tensor | None) -> torch.Tensor:
+        """Record the outputs' activity; return the outputs, or the potentials if the layer emits them."""
         if self.recording:
             with torch.no_grad():
                 self.activity = self.unit.active(out).flatten(1).float().mean(dim=1)
-        return out
+        if not self.emit_potential:
+            return out
+        self.outputs_behind = out.detach()  # what the units sent on (the cost meter counts its zeros)
+        return potential
+
+
+def _unit_or_relu(unit: Unit, current: torch.Tensor, potentials: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """A plain layer's outputs: ReLU in real-valued networks (its potential: the current), else the unit's."""
+    if not unit.binary:
+        return torch.relu(current), current if potentials else None
+    return run_unit(unit, current, potentials)
 
 
 class RecurrentConv(UnitLayer):
@@ -102,7 +122,7 @@ class RecurrentConv(UnitLayer):
         return [self.ff.weight, self.rec.weight]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._record(run_recurrent(self.unit, self.ff, self.rec, x))
+        return self._emit(*run_recurrent(self.unit, self.ff, self.rec, x, self.emit_potential))
 
 
 class FeedForwardConv(UnitLayer):
@@ -117,9 +137,7 @@ class FeedForwardConv(UnitLayer):
         return [self.ff.weight]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        current = _over_time(self.ff, x)
-        out = torch.relu(current) if not self.unit.binary else run_unit(self.unit, current)
-        return self._record(out)
+        return self._emit(*_unit_or_relu(self.unit, _over_time(self.ff, x), self.emit_potential))
 
 
 class DenseUnit(UnitLayer):
@@ -134,9 +152,7 @@ class DenseUnit(UnitLayer):
         return [self.linear.weight]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        current = _over_time(self.linear, x)
-        out = torch.relu(current) if not self.unit.binary else run_unit(self.unit, current)
-        return self._record(out)
+        return self._emit(*_unit_or_relu(self.unit, _over_time(self.linear, x), self.emit_potential))
 
 
 class TemporalDifference(nn.Module):

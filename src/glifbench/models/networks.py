@@ -40,6 +40,7 @@ ARCHITECTURES: dict[str, tuple[str, ...]] = {
 }
 assert tuple(ARCHITECTURES) == ARCHITECTURE_NAMES
 READOUTS = ("dense", "softargmax")
+READOUT_INPUTS = ("output", "potential")
 
 
 class Network(nn.Module):
@@ -116,6 +117,7 @@ def build_network(
     n_steps: int = 20,
     init_gain: float = 1.0,
     readout_dt_tau: float = 1.0,
+    readout_input: str = "output",
     unit_options: dict[str, Any] | None = None,
 ) -> Network:
     """Build the network ``arch`` with units ``unit`` for ``task`` (names checked, listed on error).
@@ -124,7 +126,11 @@ def build_network(
     binary unit (keeps spiking layers active, docs/models.md). ``readout`` ``softargmax`` (SOT
     only) replaces the dense readout by :class:`~glifbench.models.layers.SoftArgmax`; the
     CNN-RNN keeps its GRU readout. ``readout_dt_tau`` < 1 makes the output layer a leaky integrator
-    (:class:`~glifbench.models.layers.TimeLinear`).
+    (:class:`~glifbench.models.layers.TimeLinear`). ``readout_input`` ``potential``: the layer the
+    readout reads (the dense readout's hidden layer; the last convolution before a soft-argmax)
+    passes on its units' potentials (GLIF: the membrane before threshold and reset; ReLU, tanh,
+    sign: the input current) instead of their outputs; its units still send their outputs along
+    their recurrent connections. The CNN-RNN's GRU reads its features as they are.
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
@@ -134,6 +140,8 @@ def build_network(
         raise ValueError(f"unknown readout {readout!r}; valid: {', '.join(READOUTS)}")
     if readout == "softargmax" and task != "sot":
         raise ValueError("readout 'softargmax' exists only for task 'sot'")
+    if readout_input not in READOUT_INPUTS:
+        raise ValueError(f"unknown readout input {readout_input!r}; valid: {', '.join(READOUT_INPUTS)}")
     options = unit_options or {}
     new_unit = lambda: make_unit(unit, **options)  # noqa: E731 - one fresh unit per layer
     spec = TASKS[task]
@@ -161,6 +169,9 @@ def build_network(
         head = {"flatten": Flatten(), "hidden": DenseUnit(features, hidden, new_unit()),
                 "out": TimeLinear(hidden, spec.outputs, readout_dt_tau)}  # fmt: skip
     network = Network(task, nn.Sequential(*body), nn.Sequential(OrderedDict(head)), n_steps)
+    if readout_input == "potential" and arch != "CNN-RNN":
+        read = body[-1] if readout == "softargmax" else head["hidden"]  # the layer the readout reads
+        read.emit_potential = True
     if new_unit().binary and init_gain != 1.0:
         with torch.no_grad():
             for module in network.modules():

@@ -26,7 +26,9 @@ def network_from_config(task: str, arch: str, unit: str, config: Mapping[str, An
         channels=tuple(model["channels"]), hidden=model["hidden"],
         readout=model["sot_readout"] if task == "sot" else "dense",
         softargmax_gain=model["softargmax_gain"], n_steps=model["mnist_steps"],
-        init_gain=model["init_gain"], readout_dt_tau=config["training"]["readout_dt_tau"], unit_options=config["units"],
+        init_gain=model["init_gain"], readout_dt_tau=config["training"]["readout_dt_tau"],
+        readout_input=model.get("readout_input", "output"),  # runs written before the key existed read outputs
+        unit_options=config["units"],
     )  # fmt: skip
 
 

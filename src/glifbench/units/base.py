@@ -11,7 +11,9 @@ initialisation need to know, so none of them compares names:
 * ``active(out)`` -- which outputs count as active for the activity statistics;
 * ``output_bits`` / ``state_bits`` -- bits of one unit's output, and of the state it carries to
   the next step besides its output (membrane, AHP): the paper's "amount of state that must be
-  retained" (``models.cost``).
+  retained" (``models.cost``);
+* ``potential(current, state)`` -- the graded value the step thresholds (a readout may read it
+  instead of the output: ``model.readout_input``).
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ class Unit(nn.Module):
 
     def active(self, out: torch.Tensor) -> torch.Tensor:
         return out > 0
+
+    def potential(self, current: torch.Tensor, state: NamedTuple) -> torch.Tensor:
+        """What the step at ``current`` from ``state`` thresholds or squashes: for the stateless
+        kinds the input current itself (``model.readout_input: potential``)."""
+        return current
 
     def use_compiled(self, enabled: bool) -> None:
         """Run the step compiled by ``torch.compile`` (``training.compile_units``); only the GLIF

@@ -53,17 +53,21 @@ def glif_initial_state(like: torch.Tensor) -> GLIFState:
     return GLIFState(s=zero, v=zero, u=zero)
 
 
-def glif_step(
-    current: torch.Tensor, state: GLIFState, p: GLIFParameters = GLIFParameters()
-) -> tuple[torch.Tensor, GLIFState]:
-    """One GLIF step: returns ``(s_t, new state)``; terms whose switch is off cost nothing."""
+def glif_potential(current: torch.Tensor, state: GLIFState, p: GLIFParameters = GLIFParameters()) -> torch.Tensor:
+    """The membrane potential ``v_t`` before the threshold and the reset (eqs. 6-7's first line)."""
     if p.integrate:
         drive = current - p.g_leak * state.v if p.g_leak else current
         if p.g_ahp:
             drive = drive - p.g_ahp * state.u
-        v = state.v + p.dt_tau_v * drive
-    else:
-        v = current - p.g_ahp * state.u if p.g_ahp else current
+        return state.v + p.dt_tau_v * drive
+    return current - p.g_ahp * state.u if p.g_ahp else current
+
+
+def glif_step(
+    current: torch.Tensor, state: GLIFState, p: GLIFParameters = GLIFParameters()
+) -> tuple[torch.Tensor, GLIFState]:
+    """One GLIF step: returns ``(s_t, new state)``; terms whose switch is off cost nothing."""
+    v = glif_potential(current, state, p)
     s = spike_fn(v - p.threshold, p.surrogate, p.slope)
     u = state.u + p.dt_tau_u * (s - state.u) if p.g_ahp else state.u
     if p.reset:
@@ -107,6 +111,9 @@ class GLIFUnit(Unit):
 
     def use_compiled(self, enabled: bool) -> None:
         self.compiled = enabled
+
+    def potential(self, current: torch.Tensor, state: GLIFState) -> torch.Tensor:
+        return glif_potential(current, state, self.params)
 
     def forward(self, current: torch.Tensor, state: GLIFState) -> tuple[torch.Tensor, GLIFState]:
         step = compiled_glif_step() if self.compiled else glif_step

@@ -39,11 +39,16 @@ class MultiBitState(NamedTuple):
     v: torch.Tensor
 
 
+def multibit_potential(current: torch.Tensor, state: MultiBitState, p: MultiBitParameters = MultiBitParameters()):
+    """The membrane potential ``v_t`` the staircase reads."""
+    return state.v + p.dt_tau_v * (current - p.g_leak * state.v)
+
+
 def multibit_step(
     current: torch.Tensor, state: MultiBitState, p: MultiBitParameters = MultiBitParameters()
 ) -> tuple[torch.Tensor, MultiBitState]:
     """One step: leaky integration, then the ``2**bits - 1``-level staircase output."""
-    v = state.v + p.dt_tau_v * (current - p.g_leak * state.v)
+    v = multibit_potential(current, state, p)
     levels = 2**p.bits - 1
     s = spike_fn(v - p.threshold, p.surrogate, p.slope)
     for k in range(1, levels):
@@ -69,6 +74,9 @@ class MultiBitUnit(Unit):
     def initial_state(self, like: torch.Tensor) -> MultiBitState:
         zero = torch.zeros_like(like)
         return MultiBitState(s=zero, v=zero)
+
+    def potential(self, current: torch.Tensor, state: MultiBitState) -> torch.Tensor:
+        return multibit_potential(current, state, self.params)
 
     def forward(self, current: torch.Tensor, state: MultiBitState) -> tuple[torch.Tensor, MultiBitState]:
         return multibit_step(current, state, self.params)
