@@ -127,6 +127,16 @@ def _batch(task: str, batch: int, steps: int, seed: int = 0, device: str = "cpu"
     return x.to(device), target.to(device)
 
 
+def _grid(args: argparse.Namespace):
+    """``(threads, task, batch, steps, unit)`` for every configuration asked, torch's thread
+    count set to ``threads`` before each is yielded."""
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        for task in args.tasks:
+            for unit in args.units:
+                yield threads, task, SETUPS[task]["batch"], SETUPS[task]["steps"], unit
+
+
 def _median_seconds(step, repeats: int, device: str = "cpu") -> float:
     times = []
     for _ in range(repeats + 1):  # the first run warms up
@@ -173,52 +183,48 @@ def pack_rows(args: argparse.Namespace) -> list[dict]:
     from glifbench.training.pack import ModelPack
 
     device, K, rows = args.device, args.pack, []
-    for threads in args.threads:
-        torch.set_num_threads(threads)
-        for task in args.tasks:
-            batch, steps = SETUPS[task]["batch"], SETUPS[task]["steps"]
-            for unit in args.units:
-                nets, batches = [], [_batch(task, batch, steps, seed=k, device=device) for k in range(K)]
-                for k in range(K):
-                    torch.manual_seed(k)
-                    net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
-                    nets.append(net.to(device).record_activity(False))
-                opts = [torch.optim.Adam(net.parameters(), lr=1e-4) for net in nets]
+    for threads, task, batch, steps, unit in _grid(args):
+        nets, batches = [], [_batch(task, batch, steps, seed=k, device=device) for k in range(K)]
+        for k in range(K):
+            torch.manual_seed(k)
+            net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
+            nets.append(net.to(device).record_activity(False))
+        opts = [torch.optim.Adam(net.parameters(), lr=1e-4) for net in nets]
 
-                def separate():
-                    for net, opt, (x, target) in zip(nets, opts, batches):
-                        opt.zero_grad(set_to_none=True)
-                        _loss(task, net(x), target).backward()
-                        nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-                        opt.step()
+        def separate():
+            for net, opt, (x, target) in zip(nets, opts, batches):
+                opt.zero_grad(set_to_none=True)
+                _loss(task, net(x), target).backward()
+                nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+                opt.step()
 
-                pack = ModelPack([SimpleNamespace(model=net, optimizer=opt) for net, opt in zip(nets, opts)])
-                pack.load()
-                xs, targets = torch.stack([x for x, _ in batches]), torch.stack([t for _, t in batches])
+        pack = ModelPack([SimpleNamespace(model=net, optimizer=opt) for net, opt in zip(nets, opts)])
+        pack.load()
+        xs, targets = torch.stack([x for x, _ in batches]), torch.stack([t for _, t in batches])
 
-                def packed():
-                    pack.optimizer.zero_grad(set_to_none=True)
-                    out = pack(xs)
-                    torch.stack([_loss(task, out[k], targets[k]) for k in range(K)]).sum().backward()
-                    pack.clip_(1.0)
-                    pack.optimizer.step()
+        def packed():
+            pack.optimizer.zero_grad(set_to_none=True)
+            out = pack(xs)
+            torch.stack([_loss(task, out[k], targets[k]) for k in range(K)]).sum().backward()
+            pack.clip_(1.0)
+            pack.optimizer.step()
 
-                alone = _median_seconds(separate, args.repeats, device)
-                together = _median_seconds(packed, args.repeats, device)
-                captured = _captured_seconds(task, unit, steps, batches[0], args.repeats) if device == "cuda" else None
-                row = {
-                    "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "threads": threads,
-                    "task": task, "unit": unit, "batch": batch, "steps": steps, "models": K,
-                    "separate_trials_per_s_per_model": round(batch / alone, 1),
-                    "packed_trials_per_s_per_model": round(batch / together, 1),
-                    "packed_trials_per_s_aggregate": round(K * batch / together, 1),
-                    "packed_over_separate": round(alone / together, 2),
-                }  # fmt: skip
-                if captured is not None:  # one model, its step captured as a CUDA graph
-                    row["captured_trials_per_s_per_model"] = round(batch / captured, 1)
-                    row["captured_over_separate"] = round(alone / K / captured, 2)
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+        alone = _median_seconds(separate, args.repeats, device)
+        together = _median_seconds(packed, args.repeats, device)
+        captured = _captured_seconds(task, unit, steps, batches[0], args.repeats) if device == "cuda" else None
+        row = {
+            "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "threads": threads,
+            "task": task, "unit": unit, "batch": batch, "steps": steps, "models": K,
+            "separate_trials_per_s_per_model": round(batch / alone, 1),
+            "packed_trials_per_s_per_model": round(batch / together, 1),
+            "packed_trials_per_s_aggregate": round(K * batch / together, 1),
+            "packed_over_separate": round(alone / together, 2),
+        }  # fmt: skip
+        if captured is not None:  # one model, its step captured as a CUDA graph
+            row["captured_trials_per_s_per_model"] = round(batch / captured, 1)
+            row["captured_over_separate"] = round(alone / K / captured, 2)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
     return rows
 
 
@@ -226,40 +232,36 @@ def compile_rows(args: argparse.Namespace) -> list[dict]:
     """One model's eager step against the same model with its units' step compiled
     (``training.compile_units``), alternating, in the same process; the compile is warm-up."""
     device, rows = args.device, []
-    for threads in args.threads:
-        torch.set_num_threads(threads)
-        for task in args.tasks:
-            batch, steps = SETUPS[task]["batch"], SETUPS[task]["steps"]
-            for unit in args.units:
-                torch.manual_seed(0)
-                net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
-                net = net.to(device).record_activity(False)
-                x, target = _batch(task, batch, steps, device=device)
-                opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+    for threads, task, batch, steps, unit in _grid(args):
+        torch.manual_seed(0)
+        net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
+        net = net.to(device).record_activity(False)
+        x, target = _batch(task, batch, steps, device=device)
+        opt = torch.optim.Adam(net.parameters(), lr=1e-4)
 
-                def step():
-                    opt.zero_grad(set_to_none=True)
-                    _loss(task, net(x), target).backward()
-                    opt.step()
+        def step():
+            opt.zero_grad(set_to_none=True)
+            _loss(task, net(x), target).backward()
+            opt.step()
 
-                net.compile_units(True)
-                start = time.perf_counter()
-                step()  # compiles forward and backward
-                compile_seconds = time.perf_counter() - start
-                eager, compiled = [], []
-                for _ in range(args.repeats):  # alternating: both see the same machine load
-                    for enabled, times in ((False, eager), (True, compiled)):
-                        net.compile_units(enabled)
-                        times.append(_median_seconds(step, 1, device))
-                e, c = sorted(eager)[len(eager) // 2], sorted(compiled)[len(compiled) // 2]
-                row = {
-                    "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "threads": threads,
-                    "task": task, "unit": unit, "batch": batch, "steps": steps,
-                    "eager_trials_per_s": round(batch / e, 1), "compiled_trials_per_s": round(batch / c, 1),
-                    "compiled_over_eager": round(e / c, 2), "first_step_s": round(compile_seconds, 1),
-                }  # fmt: skip
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+        net.compile_units(True)
+        start = time.perf_counter()
+        step()  # compiles forward and backward
+        compile_seconds = time.perf_counter() - start
+        eager, compiled = [], []
+        for _ in range(args.repeats):  # alternating: both see the same machine load
+            for enabled, times in ((False, eager), (True, compiled)):
+                net.compile_units(enabled)
+                times.append(_median_seconds(step, 1, device))
+        e, c = sorted(eager)[len(eager) // 2], sorted(compiled)[len(compiled) // 2]
+        row = {
+            "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "threads": threads,
+            "task": task, "unit": unit, "batch": batch, "steps": steps,
+            "eager_trials_per_s": round(batch / e, 1), "compiled_trials_per_s": round(batch / c, 1),
+            "compiled_over_eager": round(e / c, 2), "first_step_s": round(compile_seconds, 1),
+        }  # fmt: skip
+        rows.append(row)
+        print(json.dumps(row), flush=True)
     return rows
 
 
@@ -278,31 +280,27 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if args.compile:
         return compile_rows(args)
     rows = []
-    for threads in args.threads:
-        torch.set_num_threads(threads)
-        for task in args.tasks:
-            batch, steps = SETUPS[task]["batch"], SETUPS[task]["steps"]
-            for unit in args.units:
-                torch.manual_seed(0)
-                net = build_network(task, "CRNN", unit, init_gain=1.0 if unit == "Real" else 4.0)
-                net.record_activity(False)
-                unit_params = getattr(net.body[0].unit, "params", None)  # GLIF units; BA and Real have none
-                dt_tau_v = unit_params.dt_tau_v if unit_params is not None else 0.2
-                ours = time_step(net, task, batch, steps, args.repeats)
-                norse_loop = time_step(NorseLoopReference(net, unit, dt_tau_v), task, batch, steps, args.repeats)
-                step_major = time_step(StepMajorReference(net, unit, dt_tau_v), task, batch, steps, args.repeats)
-                row = {
-                    "threads": threads, "task": task, "unit": unit, "batch": batch, "steps": steps,
-                    "trials_per_s": round(batch / ours, 1),
-                    "norse_loop_trials_per_s": round(batch / norse_loop, 1),
-                    "speedup_vs_norse_loop": round(norse_loop / ours, 2),
-                    "step_major_trials_per_s": round(batch / step_major, 1),
-                    "speedup_vs_step_major": round(step_major / ours, 2),
-                }  # fmt: skip
-                if task == "sot":
-                    row["cost_T200_over_T100"] = round(time_step(net, task, batch, 2 * steps, args.repeats) / ours, 2)
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+    for threads, task, batch, steps, unit in _grid(args):
+        torch.manual_seed(0)
+        net = build_network(task, "CRNN", unit, init_gain=1.0 if unit == "Real" else 4.0)
+        net.record_activity(False)
+        unit_params = getattr(net.body[0].unit, "params", None)  # GLIF units; BA and Real have none
+        dt_tau_v = unit_params.dt_tau_v if unit_params is not None else 0.2
+        ours = time_step(net, task, batch, steps, args.repeats)
+        norse_loop = time_step(NorseLoopReference(net, unit, dt_tau_v), task, batch, steps, args.repeats)
+        step_major = time_step(StepMajorReference(net, unit, dt_tau_v), task, batch, steps, args.repeats)
+        row = {
+            "threads": threads, "task": task, "unit": unit, "batch": batch, "steps": steps,
+            "trials_per_s": round(batch / ours, 1),
+            "norse_loop_trials_per_s": round(batch / norse_loop, 1),
+            "speedup_vs_norse_loop": round(norse_loop / ours, 2),
+            "step_major_trials_per_s": round(batch / step_major, 1),
+            "speedup_vs_step_major": round(step_major / ours, 2),
+        }  # fmt: skip
+        if task == "sot":
+            row["cost_T200_over_T100"] = round(time_step(net, task, batch, 2 * steps, args.repeats) / ours, 2)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
     return rows
 
 
