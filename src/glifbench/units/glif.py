@@ -78,8 +78,8 @@ def glif_step(
 @functools.cache
 def compiled_glif_step() -> Callable[..., tuple[torch.Tensor, GLIFState]]:
     """:func:`glif_step` compiled by ``torch.compile``: its elementwise work, forward and
-    backward (the surrogate included), fused into a few kernels instead of ~8 forward and ~12
-    backward ones per step; the same arithmetic up to float rounding (tests/test_units.py).
+    backward (the surrogate included), fused by Inductor into fewer passes over the tensors
+    (docs/performance.md); the same arithmetic up to float rounding (tests/test_units.py).
     One compiled graph per unit type (its parameters are constants), grad mode and shape family
     (shapes made dynamic after the first change): more than Dynamo's default 8 where one process
     runs several unit types (tests, benchmarks), so the limit is raised."""
