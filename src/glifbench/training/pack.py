@@ -190,10 +190,7 @@ def run_pack_epoch(pack: ModelPack, epoch: int, trackers: Sequence[Progress],
             tracker.update(n, lambda k=k: totals.means()[k])
         if should_stop is not None and should_stop():
             raise Terminated(128 + signal.SIGTERM)
-    totals.check()
-    if totals.n == 0:
-        raise TrainingError(f"{spec.name}: no training trials")
-    return totals.means()
+    return totals.result()
 
 
 def train_pack(specs: Sequence[JobSpec], on_epoch: Sequence[Callable | None] | None = None,

@@ -80,6 +80,14 @@ class PassTotals:
         broken = [f"{name}: loss is {value}" for name, value, ok in zip(self.names, values, finite.tolist()) if not ok]
         raise TrainingError(f"{'; '.join(broken)} ({self.phase}){self.hint}")
 
+    def result(self) -> list[dict[str, float]]:
+        """Each model's means of the whole pass; raises :class:`TrainingError` if a loss broke or
+        the pass had no trials."""
+        self.check()
+        if self.n == 0:
+            raise TrainingError(f"{self.names[0]}: no {self.phase} trials")
+        return self.means()
+
     def means(self) -> list[dict[str, float]]:
         """Each model's means so far, named as in metrics.csv (``loss``, ``accuracy``)."""
         rows = []

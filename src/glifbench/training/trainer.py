@@ -184,10 +184,7 @@ def run_epoch(spec: JobSpec, model: Network, stream, step: EagerStep | None, dev
                 progress.update(n, lambda: totals.means()[0])
             if should_stop is not None and should_stop():
                 raise Terminated(128 + signal.SIGTERM)
-    totals.check()
-    if totals.n == 0:
-        raise TrainingError(f"{spec.name}: no {phase} trials")
-    metrics = totals.means()[0]
+    metrics = totals.result()[0]
     if activity:
         metrics["activity_per_step"] = {k: (v / totals.n).tolist() for k, v in activity.items()}
     return metrics
