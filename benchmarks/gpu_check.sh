@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The GPU checks of docs/performance.md in one run, on a device machine (DEVELOPERS.md):
 #   1. the CUDA tests: a step captured as a CUDA graph trains as the eager one; a pack of seeds
-#      trains as its jobs would alone (tests/test_steps.py, tests/test_pack.py; on CPU they skip);
+#      trains as its jobs would alone; device-side sums; the units' compiled (Triton) step equals
+#      the eager one (tests/test_steps.py, test_pack.py, test_totals.py, test_units.py; on a CPU
+#      they skip);
 #   2. eager, packed and captured training steps, trials/s per model and in aggregate
-#      (benchmarks/training_step.py --pack K --device cuda);
-#   3. a SOT LIF/HLIF step with the units compiled (Triton) against eager (--compile --device cuda).
+#      (benchmarks/training_step.py --pack K --device cuda), then packs of 4K SOT LIF models;
+#   3. a SOT LIF step with the units compiled (Triton) against eager (--compile --device cuda).
+# Each part has its own time limit (TESTS_S, STEPS_S, BIG_PACK_S, COMPILE_S seconds), so a part
+# that hangs leaves the others their time; the JSON lines written before a limit stay.
 # Results go to $OUT (the device tool's folder that comes back) or benchmarks/out/gpu.
 # Usage (repository root; the git-ignored .device/ folder carried, see DEVELOPERS.md):
 #   bash benchmarks/gpu_check.sh [K, default 4] [units, default "Real LIF BLI BA"]
@@ -14,22 +18,35 @@ units=${2:-Real LIF BLI BA}
 out=${OUT:-benchmarks/out/gpu}
 mkdir -p "$out"
 if [ -d .device/wheels ]; then
-  python3 -m pip install -q --no-index --no-deps --target /tmp/site .device/wheels/*.whl
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+    .device/wheels/*.whl
 fi
-export PYTHONPATH=/tmp/site:$PWD/.device/norse-src:$PWD/src${PYTHONPATH:+:$PYTHONPATH}
-{ date -u; nvidia-smi --query-gpu=name,memory.total --format=csv,noheader;
+export PYTHONPATH=/tmp/site:$PWD/.device/norse-src:$PWD/src${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
+{ date -u; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; nproc
   python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"; } | tee "$out/device.txt"
 export CUBLAS_WORKSPACE_CONFIG=${CUBLAS_WORKSPACE_CONFIG:-:4096:8}
 status=0
-python3 -m pytest -q -p no:cacheprovider tests/test_steps.py tests/test_pack.py -k "cuda or captured" \
-  > "$out/tests.txt" 2>&1 || status=1
+part() {  # part NAME LIMIT_S COMMAND...: runs COMMAND under its limit, notes its wall time and status
+  local name=$1 limit=$2 start rc
+  shift 2
+  start=$(date +%s)
+  timeout -k 10 "$limit" "$@"
+  rc=$?
+  echo "$name: exit status $rc after $(( $(date +%s) - start )) s (124: stopped at its ${limit} s limit)" | tee -a "$out/device.txt"
+  [ $rc = 0 ] || status=1
+}
+part tests "${TESTS_S:-240}" python3 -m pytest -q -p no:cacheprovider tests/test_steps.py tests/test_pack.py \
+  tests/test_totals.py tests/test_units.py -k "cuda or captured" > "$out/tests.txt" 2>&1
 tail -n 20 "$out/tests.txt"
 # shellcheck disable=SC2086
-python3 benchmarks/training_step.py --pack "$K" --device cuda --threads 1 --repeats 5 --units $units \
-  --tasks sot fsdd mnist > "$out/steps.jsonl" 2> "$out/steps.err" || status=1
+part steps "${STEPS_S:-600}" python3 benchmarks/training_step.py --pack "$K" --device cuda --threads 1 --repeats 5 \
+  --units $units --tasks sot fsdd mnist > "$out/steps.jsonl" 2> "$out/steps.err"
 cat "$out/steps.jsonl"
-python3 benchmarks/training_step.py --compile --device cuda --threads 1 --repeats 5 --units LIF HLIF \
-  --tasks sot > "$out/compile.jsonl" 2> "$out/compile.err" || status=1
+part big_pack "${BIG_PACK_S:-300}" python3 benchmarks/training_step.py --pack $(( 4 * K )) --device cuda --threads 1 \
+  --repeats 3 --units LIF --tasks sot > "$out/big_pack.jsonl" 2> "$out/big_pack.err"
+cat "$out/big_pack.jsonl"
+part compile "${COMPILE_S:-300}" python3 benchmarks/training_step.py --compile --device cuda --threads 1 --repeats 5 \
+  --units LIF --tasks sot fsdd > "$out/compile.jsonl" 2> "$out/compile.err"
 cat "$out/compile.jsonl"
-echo "results in $out; exit status $status (1: a test or the benchmark failed, see $out)"
+echo "results in $out; exit status $status (1: a test or a benchmark failed or ran out of time, see $out)"
 exit $status

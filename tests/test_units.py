@@ -188,20 +188,16 @@ def test_multibit_levels_and_surrogate():
         make_unit("MBLI", surrogate="relu")
 
 
-@needs_cpp_compiler()
-@pytest.mark.parametrize("name, surrogate", [("HLIF", "sigmoid"), ("HIAF", "sigmoid"), ("LIF", "sigmoid"),
-                                             ("IAF", "sigmoid"), ("BLI", "sigmoid"), ("BI", "sigmoid"),
-                                             ("HBA", "sigmoid"), ("LIF", "super")])  # fmt: skip
-def test_compiled_step_equals_the_eager_step(name, surrogate):
-    """training.compile_units: the same trajectory and the same surrogate gradients (float64,
-    where rounding differences cannot flip a spike)."""
+def _assert_compiled_equals_eager(name: str, surrogate: str, device: str) -> None:
+    """The same trajectory and the same surrogate gradients, compiled and eager (float64, where
+    rounding differences cannot flip a spike)."""
     torch.manual_seed(0)
-    currents = (torch.randn(12, 4, 3, 5, dtype=torch.float64) * 1.5 + 0.5).requires_grad_()
-    weights = torch.randn(3, 4, 3, 5, dtype=torch.float64)
+    currents = (torch.randn(12, 4, 3, 5, dtype=torch.float64) * 1.5 + 0.5).to(device).requires_grad_()
+    weights = torch.randn(3, 4, 3, 5, dtype=torch.float64).to(device)
     results = []
     graphs = torch._dynamo.utils.counters["stats"]["unique_graphs"]
     for compiled in (False, True):
-        unit = make_unit(name, surrogate=surrogate)
+        unit = make_unit(name, surrogate=surrogate).to(device)
         unit.use_compiled(compiled)
         outs, states = _drive(unit, currents)
         loss = (outs * weights[0]).sum() + sum((s.v * weights[1] + s.u * weights[2]).sum() for s in states)
@@ -213,3 +209,19 @@ def test_compiled_step_equals_the_eager_step(name, surrogate):
     assert torch.equal(s_eager, s_comp)
     torch.testing.assert_close(v_comp, v_eager, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(g_comp, g_eager, rtol=1e-10, atol=1e-10)
+
+
+@needs_cpp_compiler()
+@pytest.mark.parametrize("name, surrogate", [("HLIF", "sigmoid"), ("HIAF", "sigmoid"), ("LIF", "sigmoid"),
+                                             ("IAF", "sigmoid"), ("BLI", "sigmoid"), ("BI", "sigmoid"),
+                                             ("HBA", "sigmoid"), ("LIF", "super")])  # fmt: skip
+def test_compiled_step_equals_the_eager_step(name, surrogate):
+    """training.compile_units on a CPU (Inductor's C++ kernels)."""
+    _assert_compiled_equals_eager(name, surrogate, "cpu")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("name, surrogate", [("HLIF", "sigmoid"), ("LIF", "super")])
+def test_compiled_step_equals_the_eager_step_on_cuda(name, surrogate):
+    """training.compile_units on CUDA (Triton kernels): HLIF has every term of the GLIF step."""
+    _assert_compiled_equals_eager(name, surrogate, "cuda")
