@@ -275,6 +275,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--compile", action="store_true", help="time each model eager against its units compiled")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="for --pack and --compile")
     args = parser.parse_args(argv)
+    if args.device == "cuda":  # the precision training jobs run with (float32, no TF32)
+        from glifbench.training.trainer import pick_device
+
+        pick_device("cuda")
     if args.pack is not None:
         return pack_rows(args)
     if args.compile:

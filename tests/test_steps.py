@@ -63,6 +63,8 @@ def test_a_captured_job_trains_as_the_eager_one(tmp_path, fsdd):
         for key in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
             assert b[key] == pytest.approx(a[key], abs=1e-4), key
     assert_weights_close(torch.load(tmp_path / "eager/run/model.pt"), torch.load(tmp_path / "captured/run/model.pt"))
+    assert {(r["captured"], r["device"]) for r in captured["history"]} == {(1, f"cuda:{torch.cuda.get_device_name()}")}
+    assert {r["captured"] for r in eager["history"]} == {0}
     resumed = train(job(tmp_path / "captured", fsdd, "cuda", True))  # a finished job: nothing to train
     assert resumed["history"] == captured["history"]
 

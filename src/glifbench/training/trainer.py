@@ -103,14 +103,24 @@ class JobSpec:
 
 def pick_device(name: str) -> torch.device:
     """``training.device``; on CUDA, cuBLAS gets the fixed workspace that deterministic
-    algorithms need (set before the first CUDA call, unless the environment sets it)."""
+    algorithms need (set before the first CUDA call, unless the environment sets it), and
+    float32 stays float32: no TF32 in convolutions (cuDNN's default) or matrix products, whose
+    10-bit mantissa would make a GPU run, its captured or packed steps and a CPU run differ by
+    more than float32 rounding (a flipped spike then changes the training)."""
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda":
         if not torch.cuda.is_available():
             raise TrainingError("device 'cuda' requested but CUDA is not available")
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     return torch.device(name)
+
+
+def device_name(device: torch.device) -> str:
+    """The device an epoch ran on, as timing.csv records it: ``cpu`` or ``cuda:<card's name>``."""
+    return f"cuda:{torch.cuda.get_device_name(device)}" if device.type == "cuda" else device.type
 
 
 def build_model(spec: JobSpec) -> Network:
@@ -295,6 +305,8 @@ def end_epoch(state: JobState, train_metrics: dict[str, float], seconds: float,
     row["seconds"] = seconds + time.perf_counter() - start
     row["pack_size"] = pack_size
     row["compiled_units"] = int(state.compiled and pack_size == 1)  # a pack's pass runs the eager step
+    row["captured"] = int(isinstance(state.step, CapturedStep) and pack_size == 1)
+    row["device"] = device_name(state.device)
     state.history.append(row)
     state.weights = save_checkpoint(spec.checkpoint, state.model, {
         "fingerprint": spec.fingerprint, "optimizer": state.optimizer.state_dict(), "history": state.history,
@@ -351,9 +363,10 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
     return finish_job(state)
 
 
-# how an epoch ran (wall clock; models trained together in one process; the units' step compiled):
+# how an epoch ran (wall clock; models trained together in one process; the units' step compiled;
+# the step captured as a CUDA graph; the device: `cpu` or `cuda:<card>`):
 # timing.csv, never metrics.csv
-TIMING_COLUMNS = ("seconds", "pack_size", "compiled_units")
+TIMING_COLUMNS = ("seconds", "pack_size", "compiled_units", "captured", "device")
 
 
 def _write_csv(dest: Path, rows: list[dict], columns: list[str]) -> None:
