@@ -9,7 +9,9 @@
 #   3. a SOT LIF step with the units compiled (Triton) against eager (--compile --device cuda).
 # Each part has its own time limit (TESTS_S, STEPS_S, BIG_PACK_S, COMPILE_S seconds), so a part
 # that hangs leaves the others their time; the JSON lines written before a limit stay.
-# Results go to $OUT (the device tool's folder that comes back) or benchmarks/out/gpu.
+# Results go to $OUT (the device tool's folder that comes back) or benchmarks/out/gpu, in six files
+# (the device tool brings back at most 8 from a call): device.txt (the machine, each part's exit
+# status and time), tests.txt, steps.jsonl, big_pack.jsonl, compile.jsonl, errors.txt.
 # Usage (repository root; the git-ignored .device/ folder carried, see DEVELOPERS.md):
 #   bash benchmarks/gpu_check.sh [K, default 4] [units, default "Real LIF BLI BA"]
 set -uo pipefail
@@ -35,18 +37,18 @@ part() {  # part NAME LIMIT_S COMMAND...: runs COMMAND under its limit, notes it
   echo "$name: exit status $rc after $(( $(date +%s) - start )) s (124: stopped at its ${limit} s limit)" | tee -a "$out/device.txt"
   [ $rc = 0 ] || status=1
 }
-part tests "${TESTS_S:-240}" python3 -m pytest -q -p no:cacheprovider tests/test_steps.py tests/test_pack.py \
-  tests/test_totals.py tests/test_units.py -k "cuda or captured" > "$out/tests.txt" 2>&1
-tail -n 20 "$out/tests.txt"
+part tests "${TESTS_S:-240}" python3 -m pytest -q -rfE --tb=short -p no:cacheprovider tests/test_steps.py \
+  tests/test_pack.py tests/test_totals.py tests/test_units.py -k "cuda or captured" > "$out/tests.txt" 2>&1
+grep -E "^(FAILED|ERROR)|^E  |passed|failed" "$out/tests.txt" | tail -n 60
 # shellcheck disable=SC2086
 part steps "${STEPS_S:-600}" python3 benchmarks/training_step.py --pack "$K" --device cuda --threads 1 --repeats 5 \
-  --units $units --tasks sot fsdd mnist > "$out/steps.jsonl" 2> "$out/steps.err"
+  --units $units --tasks sot fsdd mnist > "$out/steps.jsonl" 2>> "$out/errors.txt"
 cat "$out/steps.jsonl"
 part big_pack "${BIG_PACK_S:-300}" python3 benchmarks/training_step.py --pack $(( 4 * K )) --device cuda --threads 1 \
-  --repeats 3 --units LIF --tasks sot > "$out/big_pack.jsonl" 2> "$out/big_pack.err"
+  --repeats 3 --units LIF --tasks sot > "$out/big_pack.jsonl" 2>> "$out/errors.txt"
 cat "$out/big_pack.jsonl"
 part compile "${COMPILE_S:-300}" python3 benchmarks/training_step.py --compile --device cuda --threads 1 --repeats 5 \
-  --units LIF --tasks sot fsdd > "$out/compile.jsonl" 2> "$out/compile.err"
+  --units LIF --tasks sot fsdd > "$out/compile.jsonl" 2>> "$out/errors.txt"
 cat "$out/compile.jsonl"
 echo "results in $out; exit status $status (1: a test or a benchmark failed or ran out of time, see $out)"
 exit $status
