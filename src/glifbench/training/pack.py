@@ -124,8 +124,9 @@ class ModelPack:
                     entry[key] = torch.stack(values)
             stacked[index] = entry
         self.optimizer.load_state_dict({"state": stacked, "param_groups": saved[0]["param_groups"]})
-        set_capturable(self.optimizer, False)  # a pack steps eagerly
         self.capturable = [any(g.get("capturable", False) for g in st.optimizer.param_groups) for st in self.states]
+        # Adam as its jobs run it alone (capturable on CUDA, docs/performance.md), though a pack steps eagerly
+        set_capturable(self.optimizer, all(self.capturable))
 
     def store(self) -> None:
         """Write the stacked weights and optimiser states back into each job's model and optimiser."""

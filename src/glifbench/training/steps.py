@@ -13,12 +13,13 @@ capture": ``torch.cuda.graphs``). The graph is a function of fixed tensors, so:
   replayed to run it; every later batch of the same shapes is copied in and replayed;
 * a batch of other shapes (the last, partial batch of an epoch) runs eagerly, zeroing the
   gradients in place so that the graph's gradient buffers stay its own;
-* Adam is built with ``capturable=True`` (its step counter lives on the GPU); clipping is
-  ``clip_grad_norm_``, which needs no host synchronisation.
+* Adam is built with ``capturable=True`` (its step counter lives on the GPU), on CUDA in the
+  eager mode too, so that a job's arithmetic does not depend on whether its step is captured;
+  clipping is ``clip_grad_norm_``, which needs no host synchronisation.
 
 Only full batches count towards the warm-up and the capture (a short batch in between runs
 eagerly), so the graph always has the epoch's common shape. A checkpoint carries Adam's state
-between modes: :func:`set_capturable` puts its step counters where the current mode needs them.
+between devices: :func:`set_capturable` puts its step counters where the current one needs them.
 Neither step asks whether the loss is finite (a question that would make the host wait for the
 step to end): both update even from a broken loss, and the job stops with an error one batch
 later, before any checkpoint is written (:mod:`glifbench.training.totals`).

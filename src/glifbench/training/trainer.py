@@ -256,7 +256,9 @@ def start_job(spec: JobSpec, run_id: str | None = None) -> JobState:
         model.compile_units(True)
         log.info("%s: the units' step compiled by torch.compile (training.compile_units)", spec.name)
     graphs = use_cuda_graphs(s["cuda_graphs"], device)
-    optimizer = build_optimizer(spec, model, capturable=graphs)
+    # on CUDA Adam is capturable in both modes, so that capturing a step changes no arithmetic
+    capturable = device.type == "cuda"
+    optimizer = build_optimizer(spec, model, capturable=capturable)
     train_stream, val_stream = open_streams(spec.task, spec.data, s)
     state = JobState(spec, model, optimizer, build_step(spec, model, optimizer, graphs), device, train_stream,
                      val_stream, run_id=run_id, compiled=compiled)  # fmt: skip
@@ -265,7 +267,7 @@ def start_job(spec: JobSpec, run_id: str | None = None) -> JobState:
         state.weights = spec.checkpoint.parent / saved["weights"] if "weights" in saved else None
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
-        set_capturable(optimizer, graphs)  # the saved state may come from the other mode
+        set_capturable(optimizer, capturable)  # the saved state may come from another device
         state.history, state.activity = saved["history"], saved.get("activity", {})
         state.run_id = run_id or saved.get("run_id")
         log.info("%s: resuming after epoch %d from %s", spec.name, state.epochs_done, spec.checkpoint)
