@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The GPU checks of docs/performance.md in one run, on a device machine (DEVELOPERS.md):
 #   1. the CUDA tests: a step captured as a CUDA graph trains as the eager one; a pack of seeds
-#      trains as its jobs would alone; device-side sums; the units' compiled (Triton) step equals
-#      the eager one (tests/test_steps.py, test_pack.py, test_totals.py, test_units.py; on a CPU
+#      trains as its jobs would alone; a broken loss is named one batch late (pinned memory and a
+#      CUDA event); the units' compiled (Triton) step equals the eager one (tests/test_steps.py, test_pack.py, test_totals.py, test_units.py; on a CPU
 #      they skip);
 #   2. eager, packed and captured training steps, trials/s per model and in aggregate
 #      (benchmarks/training_step.py --pack K --device cuda), then packs of 4K SOT LIF models;
@@ -34,7 +34,9 @@ part() {  # part NAME LIMIT_S COMMAND...: runs COMMAND under its limit, notes it
   start=$(date +%s)
   timeout -k 10 "$limit" "$@"
   rc=$?
-  echo "$name: exit status $rc after $(( $(date +%s) - start )) s (124: stopped at its ${limit} s limit)" | tee -a "$out/device.txt"
+  # to device.txt and the terminal (stderr): the part's own stdout is its results file
+  echo "$name: exit status $rc after $(( $(date +%s) - start )) s (124: stopped at its ${limit} s limit)" \
+    | tee -a "$out/device.txt" >&2
   [ $rc = 0 ] || status=1
 }
 part tests "${TESTS_S:-240}" python3 -m pytest -q -rfE --tb=short -p no:cacheprovider tests/test_steps.py \

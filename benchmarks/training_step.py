@@ -189,7 +189,8 @@ def pack_rows(args: argparse.Namespace) -> list[dict]:
             torch.manual_seed(k)
             net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
             nets.append(net.to(device).record_activity(False))
-        opts = [torch.optim.Adam(net.parameters(), lr=1e-4) for net in nets]
+        # Adam as a job builds it: capturable on CUDA (glifbench.training.trainer.start_job)
+        opts = [torch.optim.Adam(net.parameters(), lr=1e-4, capturable=device == "cuda") for net in nets]
 
         def separate():
             for net, opt, (x, target) in zip(nets, opts, batches):
@@ -237,7 +238,7 @@ def compile_rows(args: argparse.Namespace) -> list[dict]:
         net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
         net = net.to(device).record_activity(False)
         x, target = _batch(task, batch, steps, device=device)
-        opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+        opt = torch.optim.Adam(net.parameters(), lr=1e-4, capturable=device == "cuda")  # as a job's
 
         def step():
             opt.zero_grad(set_to_none=True)

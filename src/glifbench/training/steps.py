@@ -30,6 +30,7 @@ The arithmetic is the eager step's: the two agree to float tolerance (to be chec
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -37,13 +38,17 @@ from torch import nn
 
 from glifbench.errors import TrainingError
 
+# On CUDA every job's Adam is capturable, eager steps too (the same arithmetic as a captured
+# step, docs/performance.md): torch's advice to turn that off for uncaptured steps is known here.
+warnings.filterwarnings("ignore", message="This instance was constructed with capturable=True", category=UserWarning)
+
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def set_capturable(optimizer: torch.optim.Optimizer, capturable: bool) -> None:
-    """Adam for a captured step (``capturable``: its step counters as float32 on the parameters'
-    device) or an eager one (on the CPU), whichever mode wrote the state it holds (a checkpoint
-    from a GPU run continued on a CPU, or the other way round)."""
+    """Adam on CUDA (``capturable``: its step counters as float32 on the parameters' device, as
+    a CUDA graph needs) or on a CPU (counters on the CPU), whichever device wrote the state it
+    holds (a checkpoint from a GPU run continued on a CPU, or the other way round)."""
     for group in optimizer.param_groups:
         group["capturable"] = capturable
         for param in group["params"]:

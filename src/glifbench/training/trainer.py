@@ -129,7 +129,8 @@ def build_model(spec: JobSpec) -> Network:
 
 def build_optimizer(spec: JobSpec, model: Network, capturable: bool = False) -> torch.optim.Optimizer:
     """Adam; the readout's wide hidden layer (if any: 14,400 inputs on SOT, dense or the CNN-RNN's
-    GRU) gets ``readout_lr`` if set. ``capturable``: its state on the GPU, for a CUDA graph."""
+    GRU) gets ``readout_lr`` if set. ``capturable``: its step counters on the GPU (every job on
+    CUDA, so that a captured step computes what the eager one does)."""
     s = spec.settings
     wide = []
     if s["readout_lr"] is not None and model.hidden_readout is not None:
@@ -307,7 +308,7 @@ def end_epoch(state: JobState, train_metrics: dict[str, float], seconds: float,
     row["seconds"] = seconds + time.perf_counter() - start
     row["pack_size"] = pack_size
     row["compiled_units"] = int(state.compiled and pack_size == 1)  # a pack's pass runs the eager step
-    row["captured"] = int(isinstance(state.step, CapturedStep) and pack_size == 1)
+    row["captured"] = int(isinstance(state.step, CapturedStep) and state.step.graph is not None and pack_size == 1)
     row["device"] = device_name(state.device)
     state.history.append(row)
     state.weights = save_checkpoint(spec.checkpoint, state.model, {
