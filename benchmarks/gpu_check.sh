@@ -9,9 +9,10 @@
 #   3. a SOT LIF step with the units compiled (Triton) against eager (--compile --device cuda).
 # Each part has its own time limit (TESTS_S, STEPS_S, BIG_PACK_S, COMPILE_S seconds), so a part
 # that hangs leaves the others their time; the JSON lines written before a limit stay.
-# Results go to $OUT (the device tool's folder that comes back) or benchmarks/out/gpu, in six files
+# Results go to $OUT (the device tool's folder that comes back) or benchmarks/out/gpu, in two files
 # (the device tool brings back at most 8 from a call): device.txt (the machine, each part's exit
-# status and time), tests.txt, steps.jsonl, big_pack.jsonl, compile.jsonl, errors.txt.
+# status and time) and gpu_check.tar.gz (tests.txt, steps.jsonl, big_pack.jsonl, compile.jsonl,
+# errors.txt); stdout repeats the failures' lines and every JSON line.
 # Usage (repository root; the git-ignored .device/ folder carried, see DEVELOPERS.md):
 #   bash benchmarks/gpu_check.sh [K, default 4] [units, default "Real LIF BLI BA"]
 set -uo pipefail
@@ -52,5 +53,7 @@ cat "$out/big_pack.jsonl"
 part compile "${COMPILE_S:-300}" python3 benchmarks/training_step.py --compile --device cuda --threads 1 --repeats 5 \
   --units LIF --tasks sot fsdd > "$out/compile.jsonl" 2>> "$out/errors.txt"
 cat "$out/compile.jsonl"
+(cd "$out" && tar -czf gpu_check.tar.gz tests.txt steps.jsonl big_pack.jsonl compile.jsonl errors.txt \
+  && rm -f tests.txt steps.jsonl big_pack.jsonl compile.jsonl errors.txt)
 echo "results in $out; exit status $status (1: a test or a benchmark failed or ran out of time, see $out)"
 exit $status
