@@ -29,30 +29,34 @@ export PYTHONPATH=/tmp/site:$PWD/.device/norse-src:$PWD/src${PYTHONPATH:+:$PYTHO
   python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"; } | tee "$out/device.txt"
 export CUBLAS_WORKSPACE_CONFIG=${CUBLAS_WORKSPACE_CONFIG:-:4096:8}
 status=0
-part() {  # part NAME LIMIT_S COMMAND...: runs COMMAND under its limit, notes its wall time and status
-  local name=$1 limit=$2 start rc
-  shift 2
+rm -f "$out/errors.txt"
+part() {  # part NAME LIMIT_S OUT ERR COMMAND...: COMMAND under its limit, its stdout to OUT and stderr
+  local name=$1 limit=$2 stdout=$3 stderr=$4 start rc  # to ERR (appended); notes its time and status
+  shift 4
   start=$(date +%s)
-  timeout -k 10 "$limit" "$@"
+  if [ "$stdout" = "$stderr" ]; then
+    timeout -k 10 "$limit" "$@" > "$stdout" 2>&1
+  else
+    timeout -k 10 "$limit" "$@" > "$stdout" 2>> "$stderr"
+  fi
   rc=$?
-  # to device.txt and the terminal (stderr): the part's own stdout is its results file
-  echo "$name: exit status $rc after $(( $(date +%s) - start )) s (124: stopped at its ${limit} s limit)" \
-    | tee -a "$out/device.txt" >&2
+  echo "$name: exit status $rc after $(( $(date +%s) - start )) s (124: stopped at its ${limit} s limit)" | tee -a "$out/device.txt"
   [ $rc = 0 ] || status=1
 }
-part tests "${TESTS_S:-240}" python3 -m pytest -q -rfE --tb=short -p no:cacheprovider tests/test_steps.py \
-  tests/test_pack.py tests/test_totals.py tests/test_units.py -k "cuda or captured" > "$out/tests.txt" 2>&1
+part tests "${TESTS_S:-240}" "$out/tests.txt" "$out/tests.txt" python3 -m pytest -q -rfE --tb=short \
+  -p no:cacheprovider tests/test_steps.py tests/test_pack.py tests/test_totals.py tests/test_units.py -k "cuda or captured"
 grep -E "^(FAILED|ERROR)|^E  |passed|failed" "$out/tests.txt" | tail -n 60
 # shellcheck disable=SC2086
-part steps "${STEPS_S:-600}" python3 benchmarks/training_step.py --pack "$K" --device cuda --threads 1 --repeats 5 \
-  --units $units --tasks sot fsdd mnist > "$out/steps.jsonl" 2>> "$out/errors.txt"
+part steps "${STEPS_S:-600}" "$out/steps.jsonl" "$out/errors.txt" python3 benchmarks/training_step.py --pack "$K" \
+  --device cuda --threads 1 --repeats 5 --units $units --tasks sot fsdd mnist
 cat "$out/steps.jsonl"
-part big_pack "${BIG_PACK_S:-300}" python3 benchmarks/training_step.py --pack $(( 4 * K )) --device cuda --threads 1 \
-  --repeats 3 --units LIF --tasks sot > "$out/big_pack.jsonl" 2>> "$out/errors.txt"
+part big_pack "${BIG_PACK_S:-300}" "$out/big_pack.jsonl" "$out/errors.txt" python3 benchmarks/training_step.py \
+  --pack $(( 4 * K )) --device cuda --threads 1 --repeats 3 --units LIF --tasks sot
 cat "$out/big_pack.jsonl"
-part compile "${COMPILE_S:-300}" python3 benchmarks/training_step.py --compile --device cuda --threads 1 --repeats 5 \
-  --units LIF --tasks sot fsdd > "$out/compile.jsonl" 2>> "$out/errors.txt"
+part compile "${COMPILE_S:-300}" "$out/compile.jsonl" "$out/errors.txt" python3 benchmarks/training_step.py --compile \
+  --device cuda --threads 1 --repeats 5 --units LIF --tasks sot fsdd
 cat "$out/compile.jsonl"
+touch "$out/errors.txt"
 (cd "$out" && tar -czf gpu_check.tar.gz tests.txt steps.jsonl big_pack.jsonl compile.jsonl errors.txt \
   && rm -f tests.txt steps.jsonl big_pack.jsonl compile.jsonl errors.txt)
 echo "results in $out; exit status $status (1: a test or a benchmark failed or ran out of time, see $out)"
