@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from glifbench.models import ARCHITECTURES, autapses, build_network, extract_weights
-from glifbench.models.layers import RecurrentConv, SoftArgmax
+from glifbench.models.layers import RecurrentConv, SoftArgmax, UnitLayer
 from glifbench.units import UNIT_TYPES, make_unit
 
 INPUTS = {
@@ -235,3 +235,34 @@ def test_a_dense_readout_reads_its_hidden_layers_potentials():
     assert net.readout.hidden.linear.weight.grad.abs().sum() > 0
     with pytest.raises(ValueError, match="unknown readout input 'spikes'; valid: output, potential"):
         build_network("fsdd", "CRNN", "LIF", readout_input="spikes")
+
+
+@pytest.mark.parametrize("task", ["fsdd", "sot"])
+def test_a_real_valued_hidden_layer_in_a_binary_network(task):
+    """model.hidden_unit: Real -- the dense readout's hidden layer is ReLU in a LIF network, with
+    PyTorch's initial weights (init_gain scales only layers of binary units); the body keeps LIF."""
+    torch.manual_seed(0)
+    same = build_network(task, "CRNN", "LIF", init_gain=4.0)
+    torch.manual_seed(0)
+    real = build_network(task, "CRNN", "LIF", init_gain=4.0, hidden_unit="Real")
+    assert same.readout.hidden.unit.binary and not real.readout.hidden.unit.binary
+    assert all(m.unit.binary for m in real.body if isinstance(m, UnitLayer))
+    torch.testing.assert_close(real.readout.hidden.linear.weight * 4.0, same.readout.hidden.linear.weight)
+    torch.testing.assert_close(real.body[0].ff.weight, same.body[0].ff.weight)  # the body scaled alike
+    hidden = []
+    real.readout.hidden.register_forward_hook(lambda module, args, out: hidden.append(out))
+    real(INPUTS[task]()).sum().backward()
+    assert hidden[0].min() >= 0 and len(torch.unique(hidden[0])) > 2  # ReLU: graded, not spikes
+    assert real.readout.hidden.linear.bias.grad.abs().sum() > 0  # (the few random input steps may leave no spikes)
+    with pytest.raises(ValueError, match="unknown hidden unit 'tanh'; valid: same, Real"):
+        build_network(task, "CRNN", "LIF", hidden_unit="tanh")
+
+
+def test_the_hidden_unit_setting_reaches_a_jobs_network():
+    from helpers import job_config
+
+    from glifbench.models.saved import network_from_config
+
+    assert network_from_config("mnist", "CRNN", "BLI", job_config("mnist")).readout.hidden.unit.binary
+    net = network_from_config("mnist", "CRNN", "BLI", job_config("mnist", model={"hidden_unit": "Real"}))
+    assert not net.readout.hidden.unit.binary and net.body[0].unit.binary

@@ -40,6 +40,7 @@ ARCHITECTURES: dict[str, tuple[str, ...]] = {
 }
 assert tuple(ARCHITECTURES) == ARCHITECTURE_NAMES
 READOUTS = ("dense", "softargmax")
+HIDDEN_UNITS = ("same", "Real")  # the dense readout's hidden layer: the network's unit, or real-valued
 READOUT_INPUTS = ("output", "potential")
 
 
@@ -118,6 +119,7 @@ def build_network(
     init_gain: float = 1.0,
     readout_dt_tau: float = 1.0,
     readout_input: str = "output",
+    hidden_unit: str = "same",
     unit_options: dict[str, Any] | None = None,
 ) -> Network:
     """Build the network ``arch`` with units ``unit`` for ``task`` (names checked, listed on error).
@@ -131,6 +133,10 @@ def build_network(
     passes on its units' potentials (GLIF: the membrane before threshold and reset; ReLU, tanh,
     sign: the input current) instead of their outputs; its units still send their outputs along
     their recurrent connections. The CNN-RNN's GRU reads its features as they are.
+    ``hidden_unit``: the dense readout's hidden layer uses the network's unit (``same``: the
+    paper's "same architecture") or is real-valued (``Real``: ReLU, as in the real-valued
+    networks) in every network; without a dense readout (soft-argmax, the CNN-RNN's GRU) there is
+    no such layer.
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
@@ -142,6 +148,8 @@ def build_network(
         raise ValueError("readout 'softargmax' exists only for task 'sot'")
     if readout_input not in READOUT_INPUTS:
         raise ValueError(f"unknown readout input {readout_input!r}; valid: {', '.join(READOUT_INPUTS)}")
+    if hidden_unit not in HIDDEN_UNITS:
+        raise ValueError(f"unknown hidden unit {hidden_unit!r}; valid: {', '.join(HIDDEN_UNITS)}")
     options = unit_options or {}
     new_unit = lambda: make_unit(unit, **options)  # noqa: E731 - one fresh unit per layer
     spec = TASKS[task]
@@ -166,16 +174,17 @@ def build_network(
     elif readout == "softargmax":
         head = {"softargmax": SoftArgmax(in_ch, softargmax_gain)}
     else:
-        head = {"flatten": Flatten(), "hidden": DenseUnit(features, hidden, new_unit()),
+        dense_unit = make_unit("Real") if hidden_unit == "Real" else new_unit()
+        head = {"flatten": Flatten(), "hidden": DenseUnit(features, hidden, dense_unit),
                 "out": TimeLinear(hidden, spec.outputs, readout_dt_tau)}  # fmt: skip
     network = Network(task, nn.Sequential(*body), nn.Sequential(OrderedDict(head)), n_steps)
     if readout_input == "potential" and arch != "CNN-RNN":
         read = body[-1] if readout == "softargmax" else head["hidden"]  # the layer the readout reads
         read.emit_potential = True
-    if new_unit().binary and init_gain != 1.0:
+    if init_gain != 1.0:
         with torch.no_grad():
             for module in network.modules():
-                if isinstance(module, UnitLayer):
+                if isinstance(module, UnitLayer) and module.unit.binary:  # not a real-valued hidden layer
                     for weight in module.feeding_weights():
                         weight.mul_(init_gain)
     return network

@@ -28,6 +28,7 @@ def network_from_config(task: str, arch: str, unit: str, config: Mapping[str, An
         softargmax_gain=model["softargmax_gain"], n_steps=model["mnist_steps"],
         init_gain=model["init_gain"], readout_dt_tau=config["training"]["readout_dt_tau"],
         readout_input=model.get("readout_input", "output"),  # runs written before the key existed read outputs
+        hidden_unit=model.get("hidden_unit", "same"),  # likewise: before it, the network's unit
         unit_options=config["units"],
     )  # fmt: skip
 
