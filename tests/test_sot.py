@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from scipy import ndimage
 
 from glifbench.data import sot
@@ -124,6 +125,14 @@ def test_shards_roundtrip_and_stream(tmp_path, stack):
     first = next(SOTStream(tmp_path / "train.json", 0.25, 0.25, max_trials=20, frames=5).batches(8, None))
     assert first.inputs.shape == (5, 8, 30, 30) and first.targets.shape == (5, 8, 2)
     assert sum(b.inputs.shape[1] for b in SOTStream(tmp_path / "train.json", 0, 1, 20, None).batches(8, None)) == 20
+    # input_norm first_frame: each trial standardised by its own first frame (causal), not by constants
+    raw = next(SOTStream(tmp_path / "train.json", 0, 1, 20, None).batches(8, None)).inputs  # [T, B, H, W]
+    own = next(SOTStream(tmp_path / "train.json", 0.25, 0.25, 20, None, norm="first_frame").batches(8, None)).inputs
+    m0, s0 = raw[0].mean(dim=(1, 2), keepdim=True), raw[0].std(dim=(1, 2), keepdim=True, correction=0)
+    torch.testing.assert_close(own, (raw - m0) / s0)
+    torch.testing.assert_close(own[0].mean(dim=(1, 2)), torch.zeros(8), atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="unknown input_norm 'trial'; valid: global, first_frame"):
+        SOTStream(tmp_path / "train.json", 0, 1, 20, None, norm="trial")
 
 
 def test_shard_seeds_distinct():
@@ -141,3 +150,13 @@ def test_corrupt_shard_named(tmp_path):
     bad.write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(DataError, match="corrupt SOT shard.*shard00000.npz"):
         load_shard(bad)
+
+
+def test_first_frame_norm_is_for_sot_only():
+    from helpers import job_config
+
+    from glifbench.data.streams import open_stream
+
+    settings = job_config("fsdd", {"input_norm": "first_frame"})["training"]
+    with pytest.raises(DataError, match=r"training.fsdd.input_norm: 'first_frame' is for SOT only"):
+        open_stream("fsdd", {"arrays": "unused.npz"}, settings, "train")

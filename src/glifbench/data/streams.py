@@ -42,7 +42,8 @@ def data_identity(data: dict[str, str]) -> dict[str, str]:
 class SOTStream:
     """Streams SOT shards listed in a split index (``results/data/sot/{split}.json``)."""
 
-    def __init__(self, index: str | Path, mean: float, std: float, max_trials: int | None, frames: int | None):
+    def __init__(self, index: str | Path, mean: float, std: float, max_trials: int | None, frames: int | None,
+                 norm: str = "global"):  # fmt: skip
         try:
             meta = json.loads(_require(index).read_text())
         except json.JSONDecodeError as err:
@@ -51,6 +52,9 @@ class SOTStream:
         self.shard_trials = [int(s["n_trials"]) for s in meta["shards"]]
         self.n_trials = meta["n_trials"] if max_trials is None else min(max_trials, meta["n_trials"])
         self.mean, self.std, self.frames = mean, std, frames
+        if norm not in ("global", "first_frame"):
+            raise ValueError(f"unknown input_norm {norm!r}; valid: global, first_frame")
+        self.norm = norm
         for shard in self.shards:
             _require(shard)
 
@@ -59,6 +63,15 @@ class SOTStream:
         """Whether every shuffle yields the same sequence of batch shapes (batches are cut within
         shards: only when all shards hold as many trials)."""
         return len(set(self.shard_trials)) <= 1
+
+    def _standardise(self, x: np.ndarray) -> np.ndarray:
+        """Trials ``[B, T, H, W]``: ``(x - input_mean) / input_std``, or each trial by its first
+        frame's mean ``m_0`` and sd ``s_0`` (``input_norm: first_frame``; a flat frame: ``s_0 = 1``)."""
+        if self.norm == "global":
+            return (x - self.mean) / self.std
+        first = x[:, :1]
+        sd = first.std(axis=(1, 2, 3), keepdims=True)
+        return ((x - first.mean(axis=(1, 2, 3), keepdims=True)) / np.where(sd > 0, sd, 1)).astype(np.float32)
 
     def batches(self, batch_size: int, rng: np.random.Generator | None) -> Iterator[Batch]:
         order = rng.permutation(len(self.shards)) if rng is not None else range(len(self.shards))
@@ -72,7 +85,7 @@ class SOTStream:
             left -= len(idx)
             for start in range(0, len(idx), batch_size):
                 sel = np.sort(idx[start : start + batch_size])
-                x = (dequantise(frames[sel, : self.frames]) - self.mean) / self.std
+                x = self._standardise(dequantise(frames[sel, : self.frames]))
                 y = positions[sel, : self.frames]
                 yield Batch(torch.from_numpy(x).transpose(0, 1).contiguous(), torch.from_numpy(y).transpose(0, 1).contiguous())
 
@@ -119,8 +132,11 @@ def open_stream(task: str, data: dict[str, str], settings: dict, split: str):
     spec = task_of(task)
     mean, std = settings["input_mean"], settings["input_std"]
     limit = {"train": settings["max_train_trials"], "val": settings["max_val_trials"]}.get(split)
+    norm = settings.get("input_norm", "global")  # settings written before the key existed: global
     if spec.data == "sot":
-        return SOTStream(data["train" if split == "train" else "val"], mean, std, limit, settings["frames"])
+        return SOTStream(data["train" if split == "train" else "val"], mean, std, limit, settings["frames"], norm)
+    if norm != "global":
+        raise DataError(f"training.{task}.input_norm: {norm!r} is for SOT only; {task} takes 'global'")
     return ArrayStream(data["arrays"], split, mean, std, limit, time_major=not spec.static)
 
 
