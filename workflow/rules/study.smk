@@ -28,7 +28,6 @@ use rule train as study_train with:
         data=lambda w: as_json(TRAIN_DATA[w.task]),
         checkpoint="results/study/checkpoints/{variant}/{task}/{arch}/{unit}/seed{seed}.pt",
         out_dir=lambda w, output: Path(output.metrics).parent,
-        tags=lambda w: as_json({"scale": config["scale"]}),
         study=lambda w: f"--variant {w.variant} --no-test",
 
 
@@ -58,8 +57,6 @@ if PACK_VARIANTS:
             data=lambda w: as_json(TRAIN_DATA[w.task]),
             checkpoint=lambda w: f"results/study/checkpoints/{w.variant}/{w.task}/{w.arch}/{w.unit}/seed{{seed}}.pt",
             out_dir=lambda w: study_run_dir(w.variant, w.task, w.unit, "{seed}"),
-            tags=lambda w: as_json({"scale": config["scale"]}),
-            study=lambda w: f"--variant {w.variant} --no-test",
 
     ruleorder: study_train_pack > study_train
 

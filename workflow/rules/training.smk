@@ -96,8 +96,6 @@ if PACK_ARCHS:
             # {seed}: each seed's path, filled in by the command
             checkpoint=lambda w: f"results/checkpoints/{w.task}/{w.arch}/{w.unit}/seed{{seed}}.pt",
             out_dir=lambda w: run_dir(w.task, w.arch, w.unit, "{seed}"),
-            tags=as_json({"scale": config["scale"]}),
-            study="",
 
     ruleorder: train_pack > train
 
