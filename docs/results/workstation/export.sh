@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Copies the small result files of a workstation run (per run: metrics.csv, timing.csv,
-# config.json, test.json; no models) and its tables and figures into docs/results/workstation/<task>/.
-# Usage: bash docs/results/workstation/export.sh <task> [results folder, default results]
+# config.json, test.json; no models) and its tables and figures into docs/results/workstation/<task>/
+# or the folder named third (a rerun beside the table it will replace).
+# Usage: bash docs/results/workstation/export.sh <task> [results folder, default results] [folder]
 set -euo pipefail
 task=$1
 src=${2:-results}
-dest=$(cd "$(dirname "$0")" && pwd)/$task
+dest=$(cd "$(dirname "$0")" && pwd)/${3:-$task}
 (cd "$src/runs" && find "$task" -name test.json) | while read -r f; do
   run=$(dirname "$f")
   mkdir -p "$dest/runs/$run"
