@@ -78,11 +78,28 @@ def _lag_profile(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> np
     return norms / norms[0] if norms[0] > 0 else np.full_like(norms, np.nan)
 
 
-def _layer_gradients(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, start: int) -> dict[str, torch.Tensor]:
+def _training_pass(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, start: int):
+    """One forward and backward of the training loss: ``(loss, gradients of the weight tensors,
+    {layer: fraction of active units per trial})``."""
+    sent: dict[str, torch.Tensor] = {}
+
+    def keep(name: str):
+        def hook(layer, args, out):  # the units' outputs, also where the layer passes on potentials
+            sent[name] = (layer.outputs_behind if layer.emit_potential else out).detach()
+
+        return hook
+
+    hooks = [m.register_forward_hook(keep(n)) for n, m in model.named_modules() if isinstance(m, UnitLayer)]
     model.zero_grad(set_to_none=True)
     out = model(x)
-    torch.nn.functional.mse_loss(out[start:], y[start:]).backward()
-    return {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None and p.dim() > 1}
+    for hook in hooks:
+        hook.remove()
+    loss = torch.nn.functional.mse_loss(out[start:], y[start:])
+    loss.backward()
+    grads = {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None and p.dim() > 1}
+    units = dict(model.named_modules())
+    active = {n: units[n].unit.active(s).float().transpose(0, 1).flatten(1).mean(1).tolist() for n, s in sent.items()}
+    return float(loss), grads, active
 
 
 def describe(unit: str, settings: dict, data: dict[str, str], n_batches: int, seed: int) -> dict:
@@ -97,18 +114,11 @@ def describe(unit: str, settings: dict, data: dict[str, str], n_batches: int, se
     start = settings["training"]["loss_from_frame"]
     for batch in batches:
         lags.append(_lag_profile(model, batch.inputs, batch.targets))
-        grads.append(_layer_gradients(model, batch.inputs, batch.targets, start))
-        with torch.no_grad():
-            outputs = {}
-            hooks = [layer.register_forward_hook(lambda m, args, out, name=name: outputs.__setitem__(name, (m, out)))
-                     for name, layer in model.named_modules() if isinstance(layer, UnitLayer)]  # fmt: skip
-            out = model(batch.inputs)
-            for hook in hooks:
-                hook.remove()
-            losses.append(float(torch.nn.functional.mse_loss(out[start:], batch.targets[start:])))
-            for name, (layer, emitted) in outputs.items():  # [T, B, ...]: the fraction active per trial
-                sent = layer.outputs_behind if layer.emit_potential else emitted  # the outputs, not potentials
-                activity.setdefault(name, []).extend(layer.unit.active(sent).float().transpose(0, 1).flatten(1).mean(1).tolist())
+        loss, batch_grads, active = _training_pass(model, batch.inputs, batch.targets, start)
+        losses.append(loss)
+        grads.append(batch_grads)
+        for name, per_trial in active.items():  # [T, B, ...] -> the fraction active per trial
+            activity.setdefault(name, []).extend(per_trial)
     profile = np.nanmean(np.stack(lags), axis=0)
     row: dict = {"unit": unit, "loss": float(np.mean(losses))}
     row.update({f"lag{lag}": float(profile[lag]) for lag in LAGS if lag < len(profile)})
