@@ -9,7 +9,8 @@
 #      at $DEADLINE seconds Snakemake is stopped (its running jobs end, their outputs removed);
 #   3. packs into $OUT: results.tar.gz = every finished run's small files (metrics.csv,
 #      timing.csv, config.json, test.json, activity.json), the study's summary files, the tables,
-#      the logs, benchmarks and settings files; models.tar.gz = the runs' model.pt files if they
+#      the logs, benchmarks and settings files, results/partial.jsonl = the epochs in every
+#      checkpoint (what a job cut off at the deadline had done); models.tar.gz = the runs' model.pt files if they
 #      fit in 15 MiB (FSDD's do; MNIST's and SOT's dense readouts do not); snakemake.log, device.txt.
 # Usage, from the repository root (the device tool's `run` with carry [".device"] and a
 # timeout_s at least DEADLINE + 120 for the install and the packing):
@@ -60,8 +61,21 @@ echo "snakemake: exit status $status after $(( $(date +%s) - run_start )) s (124
   | tee -a "$out/device.txt"
 tail -n 15 "$out/snakemake.log"
 
+# jobs cut off at the deadline: the epochs their checkpoints hold (history rows), one JSON line each
+python3 - > results/partial.jsonl <<'PY' || echo "reading the checkpoints failed" >&2
+import json, pathlib, torch
+for path in sorted(pathlib.Path("results").rglob("checkpoints/**/*.pt")):
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # noqa: BLE001 - a checkpoint being written at the deadline
+        print(json.dumps({"checkpoint": str(path), "error": str(err)}))
+        continue
+    if isinstance(saved, dict) and "history" in saved:
+        print(json.dumps({"checkpoint": str(path), "history": saved["history"]}, default=str))
+PY
 small=$(mktemp)
 {
+  echo results/partial.jsonl
   find results -path '*runs/*' \( -name metrics.csv -o -name timing.csv -o -name config.json \
     -o -name test.json -o -name activity.json \) 2>/dev/null
   find results/study results/tables results/analysis results/figures -maxdepth 1 -type f 2>/dev/null
