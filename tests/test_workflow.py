@@ -68,6 +68,20 @@ def test_paper_preset_plans_downloads_100_shards_and_180_jobs(tmp_path):
     assert counts["train"] == "180"  # 36 jobs x 5 seeds
 
 
+def test_gpu_preset_plans_dior_55_shards_and_108_jobs_on_one_thread_each(tmp_path):
+    result = snakemake("-n", "-p", "--config", "scale=gpu", cwd=tmp_path)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+    assert counts["download_dior"] == "1" and counts["sot_shard"] == "55"  # 50 + 5 shards of 1,000 trials
+    assert counts["train"] == "108"  # 36 jobs x 3 seeds
+    written = snakemake("--cores", "1", "--config", "scale=gpu", "--", "settings", cwd=tmp_path)
+    assert written.returncode == 0, written.stdout + written.stderr
+    jobs = re.findall(r"python -m glifbench train .*", out)
+    settings = [json.loads((tmp_path / re.search(r"--config (\S+)", j)[1]).read_text())["training"] for j in jobs]
+    assert all(s["threads"] == 1 and s["cuda_graphs"] == "auto" for s in settings)
+
+
 def test_lint_is_clean():
     result = snakemake("--lint", cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -136,7 +150,7 @@ def test_seeds_on_the_command_line(tmp_path):
     assert "seed3" in result.stdout + result.stderr and "seed4" in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("scale", ["demo", "workstation"])
+@pytest.mark.parametrize("scale", ["demo", "workstation", "gpu"])
 def test_the_report_landing_page_renders_the_run(scale):
     """workflow/report/workflow.rst is rendered by Snakemake with Jinja2 (snakemake.config) and
     docutils; an undefined key would fail the report only after a whole run."""
