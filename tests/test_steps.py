@@ -10,7 +10,15 @@ from helpers import assert_weights_close, job_config, write_fsdd_like
 
 from glifbench.errors import TrainingError
 from glifbench.models import build_network
-from glifbench.training.steps import CapturedStep, EagerStep, use_compiled_units, use_cuda_graphs
+from glifbench.training.steps import (
+    CapturedForward,
+    CapturedStep,
+    EagerForward,
+    EagerStep,
+    use_captured_validation,
+    use_compiled_units,
+    use_cuda_graphs,
+)
 from glifbench.training.trainer import JobSpec, train
 
 MODEL = {"channels": [4, 8], "hidden": 16, "mnist_steps": 4}
@@ -24,9 +32,9 @@ def fsdd(tmp_path_factory):
     return {"arrays": str(write_fsdd_like(tmp_path_factory.mktemp("steps") / "fsdd.npz", n_train=44))}
 
 
-def job(root: Path, data, device: str, graphs, epochs: int = 3) -> JobSpec:
+def job(root: Path, data, device: str, graphs, epochs: int = 3, capture_validation: bool = False) -> JobSpec:
     cfg = job_config("fsdd", {"epochs": epochs, "batch_size": 8, "lr": 0.01, "clip_norm": 0.05, "device": device,
-                              "cuda_graphs": graphs}, MODEL)  # fmt: skip
+                              "cuda_graphs": graphs, "capture_validation": capture_validation}, MODEL)  # fmt: skip
     return JobSpec("fsdd", "CRNN", "LIF", 0, root / "run", root / "ckpt.pt", data, cfg)
 
 
@@ -105,3 +113,56 @@ def test_a_captured_step_equals_the_eager_step_with_the_same_adam(unit):
     for (name, a), b in zip(nets[0].state_dict().items(), nets[1].state_dict().values()):
         torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-4, msg=name)
     assert steps[1].graph is not None
+
+
+def test_captured_validation_follows_the_steps_capture_and_refuses_it_without(tmp_path, fsdd):
+    assert use_captured_validation(True, "auto", True) and use_captured_validation(True, True, True)
+    assert not use_captured_validation(True, "auto", False)  # auto on a CPU: off, as the steps' capture
+    assert not use_captured_validation(False, True, True)
+    with pytest.raises(TrainingError, match="capture_validation: true needs training.cuda_graphs"):
+        use_captured_validation(True, False, False)
+    with pytest.raises(TrainingError, match="capture_validation"):
+        train(job(tmp_path / "off", fsdd, "cpu", False, capture_validation=True))
+    auto = train(job(tmp_path / "auto", fsdd, "cpu", "auto", capture_validation=True))  # on CPU: eager
+    assert {r["captured_validation"] for r in auto["history"]} == {0}
+
+
+@pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
+@pytest.mark.parametrize("unit", ["LIF", "BLI", "Real"])
+def test_a_captured_validation_pass_equals_the_eager_one(unit):
+    """Batch by batch, eval mode with activity recorded: 3 full batches (2 warm-up, then the
+    capture), a short one (eager), 3 replays; a parameter changed in place between two replays
+    (as a training step changes it) is seen by the graph."""
+    torch.manual_seed(0)
+    net = build_network("fsdd", "CRNN", unit, channels=(4, 8), hidden=16, init_gain=4.0).cuda().eval()
+    net.record_activity(True)
+    loss = lambda out, y: torch.nn.functional.cross_entropy(out, y)  # noqa: E731
+    eager, captured = EagerForward(net, loss), CapturedForward(net, loss, lambda y: len(y) == 8)
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for k, size in enumerate((8, 8, 8, 5, 8, 8, 8)):
+            if k == 5:
+                next(net.parameters()).mul_(1.5)
+            x, y = torch.randn(12, size, 64, generator=gen).cuda(), torch.randint(0, 10, (size,), generator=gen).cuda()
+            out_c, loss_c, act_c = (t.clone() if torch.is_tensor(t) else {n: a.clone() for n, a in t.items()}
+                                    for t in captured(x, y))  # fmt: skip
+            out_e, loss_e, act_e = eager(x, y)
+            torch.testing.assert_close(out_c, out_e, atol=1e-5, rtol=1e-4)
+            assert float(loss_c) == pytest.approx(float(loss_e), abs=1e-5)
+            assert act_c.keys() == act_e.keys() and act_e
+            for name in act_e:
+                torch.testing.assert_close(act_c[name], act_e[name], atol=1e-6, rtol=0, msg=name)
+    assert captured.graph is not None
+
+
+@pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
+def test_a_job_with_captured_validation_reports_as_the_eager_one(tmp_path, fsdd):
+    eager = train(job(tmp_path / "eager", fsdd, "cuda", True))
+    captured = train(job(tmp_path / "captured", fsdd, "cuda", True, capture_validation=True))
+    for a, b in zip(eager["history"], captured["history"], strict=True):
+        for key in ("train_loss", "val_loss", "val_accuracy"):
+            assert b[key] == pytest.approx(a[key], abs=1e-5), key
+    assert captured["test"]["accuracy"] == pytest.approx(eager["test"]["accuracy"], abs=1e-6)
+    # 16 validation recordings, batches of 8: epoch 1's two batches warm up, epoch 2 captures
+    assert [r["captured_validation"] for r in captured["history"]] == [0, 1, 1]
+    assert {r["captured_validation"] for r in eager["history"]} == {0}

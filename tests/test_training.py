@@ -80,8 +80,8 @@ def test_same_seed_same_metrics_and_weights(tmp_path, fsdd_file):
     assert _files(tmp_path / "a/run") == _files(tmp_path / "b/run")
     assert "seconds" not in (tmp_path / "a/run/metrics.csv").read_text()
     timing = (tmp_path / "a/run/timing.csv").read_text().splitlines()
-    assert timing[0] == "epoch,seconds,pack_size,compiled_units,captured,device"
-    assert all(line.endswith(",1,0,0,cpu") for line in timing[1:])  # alone, eager, not captured, on the CPU
+    assert timing[0] == "epoch,seconds,pack_size,compiled_units,captured,captured_validation,device"
+    assert all(line.endswith(",1,0,0,0,cpu") for line in timing[1:])  # alone, eager, nothing captured, on the CPU
     c = train(spec(tmp_path / "c", "fsdd", data, seed=4))
     assert _without_time(c["history"]) != _without_time(a["history"])
 

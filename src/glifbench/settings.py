@@ -10,7 +10,7 @@ from typing import Any
 
 
 # the training keys shared by every task that each job's settings carry beside its task's section
-JOB_TRAINING_KEYS = ("device", "threads", "cuda_graphs", "compile_units", "progress_seconds")
+JOB_TRAINING_KEYS = ("device", "threads", "cuda_graphs", "capture_validation", "compile_units", "progress_seconds")
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

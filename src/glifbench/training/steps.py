@@ -24,8 +24,14 @@ Neither step asks whether the loss is finite (a question that would make the hos
 step to end): both update even from a broken loss, and the job stops with an error one batch
 later, before any checkpoint is written (:mod:`glifbench.training.totals`).
 
-The arithmetic is the eager step's: the two agree to float tolerance (to be checked on a GPU:
+The arithmetic is the eager step's: the two agree to float tolerance (checked on an H100:
 ``tests/test_steps.py`` has the CUDA tests, skipped without one).
+
+Evaluation passes (validation after every epoch, the test split at the end) run a forward pass
+per batch, eager (:class:`EagerForward`) or, with ``training.capture_validation``, captured the
+same way (:class:`CapturedForward`: its outputs, loss and each unit layer's activity are static
+tensors, overwritten by the next replay). At the paper's scale validation is as many trials as
+training, and an eager forward pass costs about as much as a captured training step.
 """
 
 from __future__ import annotations
@@ -67,6 +73,16 @@ def use_cuda_graphs(setting: bool | str, device: torch.device) -> bool:
             raise TrainingError(f"training.cuda_graphs: true needs a CUDA device, the job runs on {device}")
         return True
     return False
+
+
+def use_captured_validation(setting: bool, cuda_graphs: bool | str, graphs: bool) -> bool:
+    """``training.capture_validation``: capture the evaluation passes too where the training
+    steps are captured (``graphs``, :func:`use_cuda_graphs` of the ``cuda_graphs`` setting): with
+    ``cuda_graphs: false`` asking for it is an error; with ``auto`` on a CPU it is off, as the
+    steps' capture is."""
+    if setting and cuda_graphs is False:
+        raise TrainingError("training.capture_validation: true needs training.cuda_graphs auto or true, it is false")
+    return bool(setting) and graphs
 
 
 def cpp_compiler_found() -> bool:
@@ -170,3 +186,61 @@ class CapturedStep(EagerStep):
         self.static.update(out=out, loss=loss)
         graph.replay()  # capturing records the step without running it: run it now
         return out, loss
+
+
+class EagerForward:
+    """``out, loss, activity = forward(x, y)``: one batch of an evaluation pass (call it without
+    gradients): the outputs, the loss and ``model.activity()`` (each recording unit layer's
+    active fraction per step)."""
+
+    def __init__(self, model: nn.Module, loss_fn: LossFn):
+        self.model, self.loss_fn = model, loss_fn
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        out = self.model(x)
+        return out, self.loss_fn(out, y), self.model.activity()
+
+
+class CapturedForward(EagerForward):
+    """The same forward pass, captured as a CUDA graph after ``WARMUP`` eager batches of the full
+    size (a batch of other shapes runs eagerly). The model's parameters are read in place, so the
+    graph sees every update the training steps make. The returned tensors are the graph's static
+    outputs: use them before the next call (work queued on the same stream does)."""
+
+    WARMUP = 2
+
+    def __init__(self, model: nn.Module, loss_fn: LossFn, full: Callable[[torch.Tensor], bool] = lambda y: True):
+        super().__init__(model, loss_fn)
+        self.full = full
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.warm = 0
+        self.static: dict[str, torch.Tensor] = {}
+        self.static_activity: dict[str, torch.Tensor] = {}
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        if self.graph is not None:
+            if x.shape != self.static["x"].shape or y.shape != self.static["y"].shape:
+                return super().__call__(x, y)
+            self.static["x"].copy_(x)
+            self.static["y"].copy_(y)
+            self.graph.replay()
+            return self.static["out"], self.static["loss"], self.static_activity
+        if not self.full(y):
+            return super().__call__(x, y)
+        if self.warm < self.WARMUP:
+            self.warm += 1
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                result = super().__call__(x, y)
+            torch.cuda.current_stream().wait_stream(side)
+            return result
+        self.static = {"x": x.clone(), "y": y.clone()}
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            out, loss, activity = super().__call__(self.static["x"], self.static["y"])
+        self.graph = graph
+        self.static.update(out=out, loss=loss)
+        self.static_activity = dict(activity)  # the layers' attributes are reset between passes
+        graph.replay()
+        return out, loss, self.static_activity

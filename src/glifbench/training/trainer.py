@@ -44,7 +44,16 @@ from glifbench.tasks import Task, task
 from glifbench.data.streams import data_identity, open_stream, open_streams
 from glifbench.training.checkpoint import link_weights, load_checkpoint, save_checkpoint
 from glifbench.training.progress import Progress
-from glifbench.training.steps import CapturedStep, EagerStep, set_capturable, use_compiled_units, use_cuda_graphs
+from glifbench.training.steps import (
+    CapturedForward,
+    CapturedStep,
+    EagerForward,
+    EagerStep,
+    set_capturable,
+    use_captured_validation,
+    use_compiled_units,
+    use_cuda_graphs,
+)
 from glifbench.training.totals import PassTotals
 
 log = logging.getLogger("glifbench.train")
@@ -53,7 +62,7 @@ log = logging.getLogger("glifbench.train")
 # training settings that do not change a job's result (cuda_graphs: the same step, captured;
 # compile_units: the same unit step, compiled; equal to float rounding): a checkpoint continues
 # across them
-NOT_IN_FINGERPRINT = ("epochs", "progress_seconds", "cuda_graphs", "compile_units")
+NOT_IN_FINGERPRINT = ("epochs", "progress_seconds", "cuda_graphs", "capture_validation", "compile_units")
 
 
 @dataclass
@@ -153,6 +162,15 @@ def build_step(spec: JobSpec, model: Network, optimizer: torch.optim.Optimizer, 
     return CapturedStep(model, optimizer, loss_fn, s["clip_norm"], full)
 
 
+def build_forward(spec: JobSpec, model: Network, captured: bool) -> EagerForward:
+    """The job's evaluation forward pass: eager, or captured as a CUDA graph (``training.capture_validation``)."""
+    loss_fn = partial(task_loss, spec.descriptor, from_frame=0)
+    if not captured:
+        return EagerForward(model, loss_fn)
+    full = lambda y: spec.descriptor.trials_in(y.shape) == spec.settings["batch_size"]  # noqa: E731
+    return CapturedForward(model, loss_fn, full)
+
+
 def task_loss(task: Task, out: torch.Tensor, target: torch.Tensor, from_frame: int) -> torch.Tensor:
     if task.loss == "mse":
         return nn.functional.mse_loss(out[from_frame:], target[from_frame:])
@@ -165,9 +183,9 @@ def _epoch_seed(seed: int, epoch: int) -> int:
 
 def run_epoch(spec: JobSpec, model: Network, stream, step: EagerStep | None, device, rng,
               progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
-              phase: str = "validation") -> dict[str, float]:  # fmt: skip
-    """One pass over ``stream``: trains with ``step`` if given, else evaluates (with activity;
-    ``phase``, ``validation`` or ``test``, names the pass in errors).
+              phase: str = "validation", forward: EagerForward | None = None) -> dict[str, float]:  # fmt: skip
+    """One pass over ``stream``: trains with ``step`` if given, else evaluates with ``forward``
+    (default: eager; with activity; ``phase``, ``validation`` or ``test``, names the pass in errors).
     ``progress`` (optional) is told of every batch and reports the running means now and then;
     ``should_stop()`` true after a batch raises :class:`~glifbench.errors.Terminated`. The sums
     stay on the device (:class:`~glifbench.training.totals.PassTotals`)."""
@@ -177,6 +195,8 @@ def run_epoch(spec: JobSpec, model: Network, stream, step: EagerStep | None, dev
     model.record_activity(not training)
     phase = "training" if training else phase
     totals = PassTotals(spec.descriptor, device, [spec.name], phase)
+    if forward is None and not training:
+        forward = build_forward(spec, model, captured=False)
     activity: dict[str, torch.Tensor] = {}
     with torch.set_grad_enabled(training):
         for batch in stream.batches(s["batch_size"], rng):
@@ -184,11 +204,10 @@ def run_epoch(spec: JobSpec, model: Network, stream, step: EagerStep | None, dev
             if training:
                 out, loss = step(x, y)
             else:
-                out = model(x)
-                loss = task_loss(spec.descriptor, out, y, 0)
+                out, loss, acts = forward(x, y)
             n = spec.descriptor.trials_in(y.shape)
             if not training:
-                for name, act in model.activity().items():
+                for name, act in acts.items():
                     activity[name] = activity.get(name, 0) + act.double() * n
             totals.add(loss, out, y, n)
             if progress is not None:
@@ -237,6 +256,7 @@ class JobState:
     weights: Path | None = None
     run_id: str | None = None
     compiled: bool = False  # the units' step compiled (training.compile_units)
+    forward: EagerForward | None = None  # the evaluation passes' forward (None: eager)
 
     @property
     def epochs_done(self) -> int:
@@ -261,8 +281,9 @@ def start_job(spec: JobSpec, run_id: str | None = None) -> JobState:
     capturable = device.type == "cuda"
     optimizer = build_optimizer(spec, model, capturable=capturable)
     train_stream, val_stream = open_streams(spec.task, spec.data, s)
+    forward = build_forward(spec, model, use_captured_validation(s["capture_validation"], s["cuda_graphs"], graphs))
     state = JobState(spec, model, optimizer, build_step(spec, model, optimizer, graphs), device, train_stream,
-                     val_stream, run_id=run_id, compiled=compiled)  # fmt: skip
+                     val_stream, run_id=run_id, compiled=compiled, forward=forward)  # fmt: skip
     saved = load_checkpoint(spec)
     if saved is not None:
         state.weights = spec.checkpoint.parent / saved["weights"] if "weights" in saved else None
@@ -299,7 +320,7 @@ def end_epoch(state: JobState, train_metrics: dict[str, float], seconds: float,
     start = time.perf_counter()
     val_metrics = run_epoch(spec, state.model, state.val_stream, None, state.device, None,
                             Progress(spec.name, "val", state.val_stream.n_trials, epoch + 1, s["epochs"],
-                                     s["progress_seconds"]), should_stop)  # fmt: skip
+                                     s["progress_seconds"]), should_stop, forward=state.forward)  # fmt: skip
     state.activity = val_metrics.pop("activity_per_step", {})
     row: dict[str, Any] = {"epoch": epoch + 1}
     row.update({f"train_{k}": v for k, v in train_metrics.items()})
@@ -309,6 +330,7 @@ def end_epoch(state: JobState, train_metrics: dict[str, float], seconds: float,
     row["pack_size"] = pack_size
     row["compiled_units"] = int(state.compiled and pack_size == 1)  # a pack's pass runs the eager step
     row["captured"] = int(isinstance(state.step, CapturedStep) and state.step.graph is not None and pack_size == 1)
+    row["captured_validation"] = int(isinstance(state.forward, CapturedForward) and state.forward.graph is not None)
     row["device"] = device_name(state.device)
     state.history.append(row)
     state.weights = save_checkpoint(spec.checkpoint, state.model, {
@@ -340,7 +362,7 @@ def finish_job(state: JobState) -> dict[str, Any]:
     test = None
     if spec.evaluate_test:
         test = run_epoch(spec, state.model, open_stream(spec.task, spec.data, spec.settings, "test"), None,
-                         state.device, None, phase="test")  # fmt: skip
+                         state.device, None, phase="test", forward=state.forward)  # fmt: skip
         test.pop("activity_per_step", None)
         log.info("%s: test %s", spec.name, {k: round(v, 4) for k, v in test.items()})
     write_outputs(spec, state.model, state.history, state.activity, test, state.weights)
@@ -367,9 +389,10 @@ def train(spec: JobSpec, on_epoch: Callable[[list[dict], str | None], None] | No
 
 
 # how an epoch ran (wall clock; models trained together in one process; the units' step compiled;
-# the step captured as a CUDA graph; the device: `cpu` or `cuda:<card>`):
+# the step captured as a CUDA graph; the validation pass too, at least its full batches, by the
+# epoch's end; the device: `cpu` or `cuda:<card>`):
 # timing.csv, never metrics.csv
-TIMING_COLUMNS = ("seconds", "pack_size", "compiled_units", "captured", "device")
+TIMING_COLUMNS = ("seconds", "pack_size", "compiled_units", "captured", "captured_validation", "device")
 
 
 def _write_csv(dest: Path, rows: list[dict], columns: list[str]) -> None:
