@@ -109,6 +109,17 @@ def use_compiled_units(setting: bool | str, device: torch.device) -> bool:
     return setting is True
 
 
+def on_side_stream(call: Callable, *args: torch.Tensor):
+    """``call(*args)`` on a side stream, the current one waiting for it: how PyTorch's capture
+    recipe runs the eager warm-up steps before a capture."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        result = call(*args)
+    torch.cuda.current_stream().wait_stream(side)
+    return result
+
+
 class EagerStep:
     """``out, loss = step(x, y)``: forward, loss, backward, clipping to ``clip_norm`` (``None``:
     off) and the optimiser's step."""
@@ -163,12 +174,7 @@ class CapturedStep(EagerStep):
             return super().__call__(x, y)
         if self.warm < self.WARMUP:
             self.warm += 1
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
-                result = super().__call__(x, y)
-            torch.cuda.current_stream().wait_stream(side)
-            return result
+            return on_side_stream(super().__call__, x, y)
         return self._capture(x, y)
 
     def _capture(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -229,12 +235,7 @@ class CapturedForward(EagerForward):
             return super().__call__(x, y)
         if self.warm < self.WARMUP:
             self.warm += 1
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
-                result = super().__call__(x, y)
-            torch.cuda.current_stream().wait_stream(side)
-            return result
+            return on_side_stream(super().__call__, x, y)
         self.static = {"x": x.clone(), "y": y.clone()}
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
