@@ -65,6 +65,8 @@ tail -n 15 "$out/snakemake.log"
 python3 - > results/partial.jsonl <<'PY' || echo "reading the checkpoints failed" >&2
 import json, pathlib, torch
 for path in sorted(pathlib.Path("results").rglob("checkpoints/**/*.pt")):
+    if path.name.endswith(".weights.pt"):  # a checkpoint's weights file: no history in it
+        continue
     try:
         saved = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as err:  # noqa: BLE001 - a checkpoint being written at the deadline

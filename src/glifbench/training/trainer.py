@@ -158,8 +158,7 @@ def build_step(spec: JobSpec, model: Network, optimizer: torch.optim.Optimizer, 
     loss_fn = partial(task_loss, spec.descriptor, from_frame=s["loss_from_frame"])
     if not graphs:
         return EagerStep(model, optimizer, loss_fn, s["clip_norm"])
-    full = lambda y: spec.descriptor.trials_in(y.shape) == s["batch_size"]  # noqa: E731
-    return CapturedStep(model, optimizer, loss_fn, s["clip_norm"], full)
+    return CapturedStep(model, optimizer, loss_fn, s["clip_norm"], partial(_full_batch, spec))
 
 
 def build_forward(spec: JobSpec, model: Network, captured: bool) -> EagerForward:
@@ -167,8 +166,12 @@ def build_forward(spec: JobSpec, model: Network, captured: bool) -> EagerForward
     loss_fn = partial(task_loss, spec.descriptor, from_frame=0)
     if not captured:
         return EagerForward(model, loss_fn)
-    full = lambda y: spec.descriptor.trials_in(y.shape) == spec.settings["batch_size"]  # noqa: E731
-    return CapturedForward(model, loss_fn, full)
+    return CapturedForward(model, loss_fn, partial(_full_batch, spec))
+
+
+def _full_batch(spec: JobSpec, targets: torch.Tensor) -> bool:
+    """Whether a batch (its targets) holds the configured batch size: the shape a graph captures."""
+    return spec.descriptor.trials_in(targets.shape) == spec.settings["batch_size"]
 
 
 def task_loss(task: Task, out: torch.Tensor, target: torch.Tensor, from_frame: int) -> torch.Tensor:
