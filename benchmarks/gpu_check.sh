@@ -4,8 +4,8 @@
 #      trains as its jobs would alone; a broken loss is named one batch late (pinned memory and a
 #      CUDA event); the units' compiled (Triton) step equals the eager one (tests/test_steps.py, test_pack.py, test_totals.py, test_units.py; on a CPU
 #      they skip);
-#   2. eager, packed and captured training steps, trials/s per model and in aggregate
-#      (benchmarks/training_step.py --pack K --device cuda), then packs of 4K SOT LIF models;
+#   2. eager, packed, captured and captured-packed training steps, trials/s per model and in
+#      aggregate (benchmarks/training_step.py --pack K --device cuda), then packs of 4K SOT LIF models;
 #   3. a SOT LIF step with the units compiled (Triton) against eager (--compile --device cuda).
 # Each part has its own time limit (TESTS_S, STEPS_S, BIG_PACK_S, COMPILE_S seconds), so a part
 # that hangs leaves the others their time; the JSON lines written before a limit stay.

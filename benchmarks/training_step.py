@@ -19,7 +19,8 @@ times instead K = 4 models of one network trained one after the other (``separat
 steps, each model with its own batch) against the same K models as one pack
 (``glifbench.training.pack.ModelPack``: one vmapped step with per-model clipping), and reports
 trials/s per model and in aggregate, and the pack's ratio against separate steps in the same run;
-on CUDA also one model's step captured as a CUDA graph (``glifbench.training.steps.CapturedStep``).
+on CUDA also one model's step captured as a CUDA graph (``glifbench.training.steps.CapturedStep``)
+and the pack's whole step captured as one (``glifbench.training.pack.build_pack_step``).
 
     python benchmarks/training_step.py --compile [--device cuda] [--tasks fsdd sot mnist]
 
@@ -32,11 +33,13 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from functools import partial
 
 import torch
 from norse.torch import LIFBoxCell
 from norse.torch.functional.lif_box import LIFBoxParameters
 from torch import nn
+from torch.func import vmap
 
 from glifbench.models import build_network
 from glifbench.models.layers import RecurrentConv
@@ -180,7 +183,8 @@ def pack_rows(args: argparse.Namespace) -> list[dict]:
     """K separate eager steps against one packed step of the same K models (see the docstring)."""
     from types import SimpleNamespace
 
-    from glifbench.training.pack import ModelPack
+    from glifbench.training.pack import ModelPack, build_pack_step
+    from glifbench.training.steps import CapturedStep
 
     device, K, rows = args.device, args.pack, []
     for threads, task, batch, steps, unit in _grid(args):
@@ -202,17 +206,18 @@ def pack_rows(args: argparse.Namespace) -> list[dict]:
         pack = ModelPack([SimpleNamespace(model=net, optimizer=opt) for net, opt in zip(nets, opts)])
         pack.load()
         xs, targets = torch.stack([x for x, _ in batches]), torch.stack([t for _, t in batches])
-
-        def packed():
-            pack.optimizer.zero_grad(set_to_none=True)
-            out = pack(xs)
-            torch.stack([_loss(task, out[k], targets[k]) for k in range(K)]).sum().backward()
-            pack.clip_(1.0)
-            pack.optimizer.step()
+        loss_fn = vmap(partial(_loss, task))
+        packed = build_pack_step(pack, loss_fn, 1.0, graphs=False)
 
         alone = _median_seconds(separate, args.repeats, device)
-        together = _median_seconds(packed, args.repeats, device)
+        together = _median_seconds(lambda: packed(xs, targets), args.repeats, device)
         captured = _captured_seconds(task, unit, steps, batches[0], args.repeats) if device == "cuda" else None
+        packed_captured = None
+        if device == "cuda":  # the same pack's step as one CUDA graph (training.cuda_graphs on a pack)
+            graph_step = build_pack_step(pack, loss_fn, 1.0, graphs=True)
+            for _ in range(CapturedStep.WARMUP + 1):  # warm-up steps, then the capture
+                graph_step(xs, targets)
+            packed_captured = _median_seconds(lambda: graph_step(xs, targets), args.repeats, device)
         row = {
             "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "threads": threads,
             "task": task, "unit": unit, "batch": batch, "steps": steps, "models": K,
@@ -224,6 +229,9 @@ def pack_rows(args: argparse.Namespace) -> list[dict]:
         if captured is not None:  # one model, its step captured as a CUDA graph
             row["captured_trials_per_s_per_model"] = round(batch / captured, 1)
             row["captured_over_separate"] = round(alone / K / captured, 2)
+        if packed_captured is not None:  # the pack's step captured as one CUDA graph
+            row["packed_captured_trials_per_s_aggregate"] = round(K * batch / packed_captured, 1)
+            row["packed_captured_over_separate"] = round(alone / packed_captured, 2)
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows

@@ -97,10 +97,18 @@ def test_a_pack_trains_as_its_jobs_would_alone(tmp_path, data, task, unit):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize(("task", "unit"), [("fsdd", "LIF"), ("sot", "BLI")])
-def test_a_pack_on_cuda_trains_as_its_jobs_would_alone(tmp_path, data, task, unit):
-    alone = [train(spec) for spec in specs(tmp_path / "alone", task, data, unit, epochs=2, device="cuda")]
-    packed = train_pack(specs(tmp_path / "packed", task, data, unit, epochs=2, device="cuda"))
+@pytest.mark.parametrize("graphs", [False, True])
+def test_a_pack_on_cuda_trains_as_its_jobs_would_alone(tmp_path, data, task, unit, graphs):
+    """Eager, and captured (the pack's whole step one CUDA graph, recaptured every epoch) against
+    its jobs alone, captured or not alike. FSDD: 5 full batches and a short one per epoch (3
+    warm-up steps, the capture, a replay, the short one eager); SOT: one full batch (never
+    captured) and a short one."""
+    settings = {"epochs": 2, "device": "cuda", "cuda_graphs": graphs}
+    alone = [train(spec) for spec in specs(tmp_path / "alone", task, data, unit, **settings)]
+    packed = train_pack(specs(tmp_path / "packed", task, data, unit, **settings))
     assert_same_training(alone, packed, tmp_path / "alone", tmp_path / "packed")
+    captured = int(graphs and task == "fsdd")
+    assert [row["captured"] for result in packed for row in result["history"]] == [captured] * 2 * len(SEEDS)
 
 
 def test_a_pack_continues_checkpoints_of_any_epoch_and_leaves_ones_a_job_continues_alone(tmp_path, data):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ from helpers import assert_weights_close, job_config, write_fsdd_like
 
 from glifbench.errors import TrainingError
 from glifbench.models import build_network
+from glifbench.training import steps as steps_module
 from glifbench.training.steps import (
+    CapturedCall,
     CapturedForward,
     CapturedStep,
     EagerForward,
@@ -89,6 +92,70 @@ def test_a_checkpoint_of_a_captured_run_continues_on_a_cpu(tmp_path, fsdd):
     torch.save(state, root / "ckpt.pt")
     resumed = train(job(root, fsdd, "cpu", False, epochs=2))
     assert [r["train_loss"] for r in resumed["history"]] == [r["train_loss"] for r in whole["history"]]
+
+
+class FakeGraph:
+    """Stands in for ``torch.cuda.CUDAGraph`` on a CPU: counts its replays."""
+
+    def __init__(self):
+        self.replays = 0
+
+    def replay(self):
+        self.replays += 1
+
+
+def test_a_captured_call_warms_up_on_full_batches_captures_once_and_replays_into_its_static_tensors(monkeypatch):
+    """The state machine every captured call shares (steps, forward passes, packs), with the CUDA
+    calls replaced: which batches run eagerly, on the side stream or into the graph, and what a
+    replay returns. Whether a real graph computes what the eager call does is for the CUDA tests."""
+    mode = {"now": "eager"}
+    calls: list[tuple[str, int, int]] = []
+
+    def run_as(name):
+        def run(call, *args):
+            mode["now"] = name
+            try:
+                return call(*args)
+            finally:
+                mode["now"] = "eager"
+
+        return run
+
+    @contextmanager
+    def capturing(graph):
+        mode["now"] = "capture"
+        yield
+        mode["now"] = "eager"
+
+    monkeypatch.setattr(steps_module, "on_side_stream", run_as("side"))
+    monkeypatch.setattr(torch.cuda, "CUDAGraph", FakeGraph)
+    monkeypatch.setattr(torch.cuda, "graph", capturing)
+
+    def eager(x, y):
+        calls.append((mode["now"], len(y), x.shape[-1]))
+        return x * 2, {"sum": y.sum()}
+
+    prepared = []
+    call = CapturedCall(eager, warmup=2, full=lambda y: len(y) == 8,
+                        before_capture=lambda: prepared.append(mode["now"]),
+                        keep=lambda outputs: (outputs[0], dict(outputs[1])))  # fmt: skip
+    batches = [(8, 3), (5, 3), (8, 3), (8, 3), (8, 3), (5, 3), (8, 3), (8, 4)]
+    results = []
+    for k, (size, width) in enumerate(batches):
+        x, y = torch.full((size, width), float(k)), torch.arange(size)
+        results.append(call(x, y))
+        if call.graph is not None and size == 8 and width == 3:
+            assert torch.equal(call.static[0], x) and torch.equal(call.static[1], y)  # copied in
+    assert calls == [("side", 8, 3), ("eager", 5, 3), ("side", 8, 3), ("capture", 8, 3), ("eager", 5, 3),
+                     ("eager", 8, 4)]  # fmt: skip
+    assert prepared == ["eager"]  # once, before the capture, outside it
+    assert call.graph.replays == 3  # the captured batch run once, then batches 5 and 7
+    captured = results[3]
+    assert results[4] is captured and results[6] is captured  # replays return the graph's static outputs
+    assert torch.equal(results[7][0], torch.full((8, 4), 14.0))  # another shape: eager, its own result
+    call.reset()  # e.g. after a pack replaced the optimiser's state: warm up and capture anew
+    call(torch.zeros(8, 3), torch.arange(8))
+    assert call.graph is None and calls[-1] == ("side", 8, 3)
 
 
 @pytest.mark.skipif(not CUDA, reason="needs a CUDA device")

@@ -18,6 +18,12 @@ activity), checkpoints, outputs and MLflow runs; a job's checkpoint continues al
 What vmap cannot batch is refused with a reason (:func:`glifbench.training.packable.pack_problem`:
 the CNN-RNN's ``nn.GRU``, Norse's surrogates).
 
+On a GPU the pack's whole step is captured as one CUDA graph as a job's own step is
+(``training.cuda_graphs``, :mod:`glifbench.training.steps`), anew after each epoch's
+:meth:`ModelPack.load` (a graph is of the stacked tensors it was recorded with): the vmapped
+step is still thousands of small kernels per step, each launched once per replay instead of
+once per model.
+
 Where it pays: on a GPU, where a single small model leaves the device idle (issue 11). On CPU
 one thread per job is as fast or faster (``benchmarks/training_step.py --pack``).
 """
@@ -40,10 +46,10 @@ from torch.func import functional_call, stack_module_state, vmap
 from glifbench.errors import Terminated, TrainingError
 from glifbench.training.packable import pack_problem
 from glifbench.training.progress import Progress
-from glifbench.training.steps import CapturedStep, set_capturable
+from glifbench.training.steps import CapturedCall, CapturedStep, Step, set_capturable, use_cuda_graphs
 from glifbench.training.totals import PassTotals
 from glifbench.training.trainer import (
-    JobSpec, end_epoch, finish_job, start_job, task_loss, train_one_epoch, train_tracker,
+    JobSpec, end_epoch, finish_job, full_batch, start_job, task_loss, train_one_epoch, train_tracker,
 )  # fmt: skip
 
 log = logging.getLogger("glifbench.train")
@@ -125,7 +131,7 @@ class ModelPack:
             stacked[index] = entry
         self.optimizer.load_state_dict({"state": stacked, "param_groups": saved[0]["param_groups"]})
         self.capturable = [any(g.get("capturable", False) for g in st.optimizer.param_groups) for st in self.states]
-        # Adam as its jobs run it alone (capturable on CUDA, docs/performance.md), though a pack steps eagerly
+        # Adam as its jobs run it alone (capturable on CUDA, docs/performance.md): what a captured pack step needs
         set_capturable(self.optimizer, all(self.capturable))
 
     def store(self) -> None:
@@ -162,15 +168,55 @@ class ModelPack:
             g.mul_(coef.view(-1, *([1] * (g.dim() - 1))))
 
 
-def run_pack_epoch(pack: ModelPack, epoch: int, trackers: Sequence[Progress],
+def _full_pack_batch(spec: JobSpec, targets: torch.Tensor) -> bool:
+    """Whether a pack's batch (its stacked targets ``[K, ...]``) holds every model's configured batch size."""
+    return full_batch(spec, targets[0])
+
+
+class PackStep:
+    """``out, losses = step(x, y)``: one training step of every model of ``pack`` on its own
+    batch (``x [K, ...]``, ``y [K, ...]``): the outputs ``[K, ...]`` and losses ``[K]``, the
+    backward pass of their sum (model ``k``'s gradient is its own loss's), per-model clipping to
+    ``clip_norm`` (``None``: off) and the stacked Adam's step."""
+
+    def __init__(self, pack: ModelPack, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                 clip_norm: float | None, set_to_none: bool = True):  # fmt: skip
+        self.pack, self.loss_fn, self.clip_norm, self.set_to_none = pack, loss_fn, clip_norm, set_to_none
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.pack(x)
+        losses = self.loss_fn(out, y)
+        self.pack.optimizer.zero_grad(set_to_none=self.set_to_none)
+        losses.sum().backward()
+        if self.clip_norm is not None:
+            self.pack.clip_(self.clip_norm)
+        self.pack.optimizer.step()
+        return out, losses
+
+
+def build_pack_step(pack: ModelPack, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                    clip_norm: float | None, graphs: bool,
+                    full: Callable[[torch.Tensor], bool] = lambda y: True) -> Step:  # fmt: skip
+    """The pack's training step for its current stacked weights (after :meth:`ModelPack.load`;
+    ``loss_fn`` vmapped over the models): eager, or with ``graphs`` captured as a CUDA graph as
+    a job's own step is (:class:`glifbench.training.steps.CapturedStep`: warm-up steps, then one
+    graph of the whole pack's step; a batch whose stacked targets ``full`` refuses runs eagerly)."""
+    if not graphs:
+        return PackStep(pack, loss_fn, clip_norm)
+    step = PackStep(pack, loss_fn, clip_norm, set_to_none=False)
+    unset_grads = lambda: pack.optimizer.zero_grad(set_to_none=True)  # noqa: E731 (as CapturedStep does)
+    return CapturedCall(step, CapturedStep.WARMUP, full, before_capture=unset_grads)
+
+
+def run_pack_epoch(pack: ModelPack, epoch: int, trackers: Sequence[Progress], step: Step,
                    should_stop: Callable[[], bool] | None = None) -> list[dict[str, float]]:  # fmt: skip
-    """One training pass of every model of the pack over its own seeded batch order; returns
-    each job's means (as :func:`glifbench.training.trainer.run_epoch`). The seeds' batches have
-    the same shapes (:func:`train_pack` checked the stream)."""
+    """One training pass of every model of the pack over its own seeded batch order with
+    ``step`` (:func:`build_pack_step`); returns each job's means (as
+    :func:`glifbench.training.trainer.run_epoch`). The seeds' batches have the same shapes
+    (:func:`train_pack` checked the stream)."""
     states = pack.states
     spec = states[0].spec
     s, task, device = spec.settings, spec.descriptor, states[0].device
-    loss_fn = vmap(partial(task_loss, task, from_frame=s["loss_from_frame"]))
     streams = [st.train_stream.batches(s["batch_size"], np.random.default_rng([st.spec.seed, epoch])) for st in states]
     totals = PassTotals(task, device, [st.spec.name for st in states], "training",
                         hint=": it stops its whole pack; train it alone (training.group: none) to let the "
@@ -178,13 +224,7 @@ def run_pack_epoch(pack: ModelPack, epoch: int, trackers: Sequence[Progress],
     for batches in zip(*streams, strict=True):
         x = torch.stack([b.inputs for b in batches]).to(device)
         y = torch.stack([b.targets for b in batches]).to(device)
-        out = pack(x)
-        losses = loss_fn(out, y)
-        pack.optimizer.zero_grad(set_to_none=True)
-        losses.sum().backward()
-        if s["clip_norm"] is not None:
-            pack.clip_(s["clip_norm"])
-        pack.optimizer.step()
+        out, losses = step(x, y)
         n = task.trials_in(y.shape[1:])
         totals.add(losses, out, y, n)
         for k, tracker in enumerate(trackers):
@@ -212,7 +252,8 @@ def train_pack(specs: Sequence[JobSpec], on_epoch: Sequence[Callable | None] | N
     for state, callback in zip(states, on_epoch):
         if callback is not None and state.history:
             callback(state.history, state.run_id)
-    epochs = specs[0].settings["epochs"]
+    s = specs[0].settings
+    epochs = s["epochs"]
     ahead = max(state.epochs_done for state in states)
     for state, callback, progress in zip(states, on_epoch, on_progress):
         while state.epochs_done < min(ahead, epochs):  # a checkpoint behind the others: alone first
@@ -221,14 +262,19 @@ def train_pack(specs: Sequence[JobSpec], on_epoch: Sequence[Callable | None] | N
     if ahead < epochs:
         log.info("training %d jobs as one pack: %s", K, ", ".join(spec.name for spec in specs))
     pack = ModelPack(states)
+    graphs = use_cuda_graphs(s["cuda_graphs"], states[0].device)
+    loss_fn = vmap(partial(task_loss, specs[0].descriptor, from_frame=s["loss_from_frame"]))
+    full = partial(_full_pack_batch, specs[0])
     for epoch in range(ahead, epochs):
         start = time.perf_counter()
         pack.load()
+        step = build_pack_step(pack, loss_fn, s["clip_norm"], graphs, full)  # a graph is of one load()'s tensors
         trackers = [train_tracker(state, epoch, progress) for state, progress in zip(states, on_progress)]
-        metrics = run_pack_epoch(pack, epoch, trackers, should_stop)
+        metrics = run_pack_epoch(pack, epoch, trackers, step, should_stop)
         pack.store()
+        captured = isinstance(step, CapturedCall) and step.graph is not None
         seconds = (time.perf_counter() - start) / K  # each job's share of the pass
         for state, row, callback in zip(states, metrics, on_epoch, strict=True):
-            end_epoch(state, row, seconds, should_stop, callback, pack_size=K)
+            end_epoch(state, row, seconds, should_stop, callback, pack_size=K, captured=captured)
     return [finish_job(state) for state in states]
 

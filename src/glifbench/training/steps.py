@@ -30,7 +30,9 @@ The arithmetic is the eager step's: the two agree to float tolerance (checked on
 Evaluation passes (validation after every epoch, the test split at the end) run a forward pass
 per batch, eager (:class:`EagerForward`) or, with ``training.capture_validation``, captured the
 same way (:class:`CapturedForward`: its outputs, loss and each unit layer's activity are static
-tensors, overwritten by the next replay). At the paper's scale validation is as many trials as
+tensors, overwritten by the next replay). One class holds the warm-up, capture and replay logic
+for all of them (:class:`CapturedCall`; a pack of models' step uses it too,
+:func:`glifbench.training.pack.build_pack_step`). At the paper's scale validation is as many trials as
 training, and an eager forward pass costs about as much as a captured training step.
 """
 
@@ -49,6 +51,8 @@ from glifbench.errors import TrainingError
 warnings.filterwarnings("ignore", message="This instance was constructed with capturable=True", category=UserWarning)
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Step = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]  # (x, y) -> out, loss
+Forward = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]]
 
 
 def set_capturable(optimizer: torch.optim.Optimizer, capturable: bool) -> None:
@@ -140,60 +144,6 @@ class EagerStep:
         return out, loss
 
 
-class CapturedStep(EagerStep):
-    """The same step, captured as a CUDA graph after ``WARMUP`` eager steps (module docstring).
-    The returned tensors of a replayed step are the graph's static outputs: read them before
-    the next call."""
-
-    WARMUP = 3
-
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn, clip_norm: float | None,
-                 full: Callable[[torch.Tensor], bool] = lambda y: True):  # fmt: skip
-        super().__init__(model, optimizer, loss_fn, clip_norm, set_to_none=False)
-        self.full = full  # full(targets): a batch of the configured size
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget the graph (after the optimiser's state tensors were replaced): warm up and capture anew."""
-        self.graph: torch.cuda.CUDAGraph | None = None
-        self.warm = 0
-        self.static: dict[str, torch.Tensor] = {}
-
-    def _same_shapes(self, x: torch.Tensor, y: torch.Tensor) -> bool:
-        return x.shape == self.static["x"].shape and y.shape == self.static["y"].shape
-
-    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.graph is not None:
-            if not self._same_shapes(x, y):
-                return super().__call__(x, y)
-            self.static["x"].copy_(x)
-            self.static["y"].copy_(y)
-            self.graph.replay()
-            return self.static["out"], self.static["loss"]
-        if not self.full(y):
-            return super().__call__(x, y)
-        if self.warm < self.WARMUP:
-            self.warm += 1
-            return on_side_stream(super().__call__, x, y)
-        return self._capture(x, y)
-
-    def _capture(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        self.static = {"x": x.clone(), "y": y.clone()}
-        self.optimizer.zero_grad(set_to_none=True)  # backward allocates the grads in the graph's pool
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            out = self.model(self.static["x"])
-            loss = self.loss_fn(out, self.static["y"])
-            loss.backward()
-            if self.clip_norm is not None:
-                nn.utils.clip_grad_norm_(self.model.parameters(), self.clip_norm)
-            self.optimizer.step()
-        self.graph = graph
-        self.static.update(out=out, loss=loss)
-        graph.replay()  # capturing records the step without running it: run it now
-        return out, loss
-
-
 class EagerForward:
     """``out, loss, activity = forward(x, y)``: one batch of an evaluation pass (call it without
     gradients): the outputs, the loss and ``model.activity()`` (each recording unit layer's
@@ -207,41 +157,76 @@ class EagerForward:
         return out, self.loss_fn(out, y), self.model.activity()
 
 
-class CapturedForward(EagerForward):
-    """The same forward pass, captured as a CUDA graph after ``WARMUP`` eager batches of the full
-    size (a batch of other shapes runs eagerly). The model's parameters are read in place, so the
-    graph sees every update the training steps make. The returned tensors are the graph's static
-    outputs: use them before the next call (work queued on the same stream does)."""
+class CapturedCall:
+    """``outputs = call(x, y)``: the call ``eager(x, y)`` captured as a CUDA graph, the state
+    machine every captured call shares (module docstring). A batch whose targets ``full`` does
+    not accept, or of other shapes than the captured one, runs ``eager``; the first ``warmup``
+    full batches run ``eager`` on a side stream; the next is captured over static copies of
+    ``x`` and ``y`` (``before_capture()`` first, ``keep(outputs)`` turns the recorded outputs
+    into what every replay returns) and run; every later batch of those shapes is copied in and
+    replayed. The returned tensors of a replay are the graph's static outputs: read them before
+    the next call (work queued on the same stream does)."""
+
+    def __init__(self, eager: Callable, warmup: int, full: Callable[[torch.Tensor], bool] = lambda y: True,
+                 before_capture: Callable[[], None] = lambda: None,
+                 keep: Callable = lambda outputs: outputs):  # fmt: skip
+        self.eager, self.warmup, self.full = eager, warmup, full
+        self.before_capture, self.keep = before_capture, keep
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the graph (e.g. after the optimiser's state tensors were replaced): warm up and capture anew."""
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.warm = 0
+        self.static: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.outputs = None
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor):
+        if self.graph is not None:
+            static_x, static_y = self.static
+            if x.shape != static_x.shape or y.shape != static_y.shape:
+                return self.eager(x, y)
+            static_x.copy_(x)
+            static_y.copy_(y)
+            self.graph.replay()
+            return self.outputs
+        if not self.full(y):
+            return self.eager(x, y)
+        if self.warm < self.warmup:
+            self.warm += 1
+            return on_side_stream(self.eager, x, y)
+        self.static = (x.clone(), y.clone())
+        self.before_capture()
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            outputs = self.keep(self.eager(*self.static))
+        self.graph, self.outputs = graph, outputs
+        graph.replay()  # capturing records the call without running it: run it now
+        return outputs
+
+
+class CapturedStep(CapturedCall):
+    """The training step (:class:`EagerStep`), captured after ``WARMUP`` eager steps. The
+    gradients are unset before the capture, so the recorded backward *writes* them (the eager
+    step's in-place zeroing finds nothing to zero there) and their buffers are the graph's; an
+    eager step on a short batch zeroes them in place, keeping them the graph's."""
+
+    WARMUP = 3
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn, clip_norm: float | None,
+                 full: Callable[[torch.Tensor], bool] = lambda y: True):  # fmt: skip
+        step = EagerStep(model, optimizer, loss_fn, clip_norm, set_to_none=False)
+        super().__init__(step, self.WARMUP, full, before_capture=lambda: optimizer.zero_grad(set_to_none=True))
+
+
+class CapturedForward(CapturedCall):
+    """The evaluation forward pass (:class:`EagerForward`), captured after ``WARMUP`` eager
+    batches: outputs, loss and each layer's activity are static tensors. The model's parameters
+    are read in place, so the graph sees every update the training steps make."""
 
     WARMUP = 2
 
     def __init__(self, model: nn.Module, loss_fn: LossFn, full: Callable[[torch.Tensor], bool] = lambda y: True):
-        super().__init__(model, loss_fn)
-        self.full = full
-        self.graph: torch.cuda.CUDAGraph | None = None
-        self.warm = 0
-        self.static: dict[str, torch.Tensor] = {}
-        self.static_activity: dict[str, torch.Tensor] = {}
-
-    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-        if self.graph is not None:
-            if x.shape != self.static["x"].shape or y.shape != self.static["y"].shape:
-                return super().__call__(x, y)
-            self.static["x"].copy_(x)
-            self.static["y"].copy_(y)
-            self.graph.replay()
-            return self.static["out"], self.static["loss"], self.static_activity
-        if not self.full(y):
-            return super().__call__(x, y)
-        if self.warm < self.WARMUP:
-            self.warm += 1
-            return on_side_stream(super().__call__, x, y)
-        self.static = {"x": x.clone(), "y": y.clone()}
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            out, loss, activity = super().__call__(self.static["x"], self.static["y"])
-        self.graph = graph
-        self.static.update(out=out, loss=loss)
-        self.static_activity = dict(activity)  # the layers' attributes are reset between passes
-        graph.replay()
-        return out, loss, self.static_activity
+        # the activity dict is copied: the layers' attributes are reset between passes
+        super().__init__(EagerForward(model, loss_fn), self.WARMUP, full,
+                         keep=lambda outputs: (outputs[0], outputs[1], dict(outputs[2])))  # fmt: skip

@@ -49,6 +49,8 @@ from glifbench.training.steps import (
     CapturedStep,
     EagerForward,
     EagerStep,
+    Forward,
+    Step,
     set_capturable,
     use_captured_validation,
     use_compiled_units,
@@ -152,24 +154,24 @@ def build_optimizer(spec: JobSpec, model: Network, capturable: bool = False) -> 
     return torch.optim.Adam(groups, capturable=capturable)
 
 
-def build_step(spec: JobSpec, model: Network, optimizer: torch.optim.Optimizer, graphs: bool) -> EagerStep:
+def build_step(spec: JobSpec, model: Network, optimizer: torch.optim.Optimizer, graphs: bool) -> Step:
     """The job's training step: eager, or captured as a CUDA graph (:mod:`glifbench.training.steps`)."""
     s = spec.settings
     loss_fn = partial(task_loss, spec.descriptor, from_frame=s["loss_from_frame"])
     if not graphs:
         return EagerStep(model, optimizer, loss_fn, s["clip_norm"])
-    return CapturedStep(model, optimizer, loss_fn, s["clip_norm"], partial(_full_batch, spec))
+    return CapturedStep(model, optimizer, loss_fn, s["clip_norm"], partial(full_batch, spec))
 
 
-def build_forward(spec: JobSpec, model: Network, captured: bool) -> EagerForward:
+def build_forward(spec: JobSpec, model: Network, captured: bool) -> Forward:
     """The job's evaluation forward pass: eager, or captured as a CUDA graph (``training.capture_validation``)."""
     loss_fn = partial(task_loss, spec.descriptor, from_frame=0)
     if not captured:
         return EagerForward(model, loss_fn)
-    return CapturedForward(model, loss_fn, partial(_full_batch, spec))
+    return CapturedForward(model, loss_fn, partial(full_batch, spec))
 
 
-def _full_batch(spec: JobSpec, targets: torch.Tensor) -> bool:
+def full_batch(spec: JobSpec, targets: torch.Tensor) -> bool:
     """Whether a batch (its targets) holds the configured batch size: the shape a graph captures."""
     return spec.descriptor.trials_in(targets.shape) == spec.settings["batch_size"]
 
@@ -184,9 +186,9 @@ def _epoch_seed(seed: int, epoch: int) -> int:
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
 
 
-def run_epoch(spec: JobSpec, model: Network, stream, step: EagerStep | None, device, rng,
+def run_epoch(spec: JobSpec, model: Network, stream, step: Step | None, device, rng,
               progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
-              phase: str = "validation", forward: EagerForward | None = None) -> dict[str, float]:  # fmt: skip
+              phase: str = "validation", forward: Forward | None = None) -> dict[str, float]:  # fmt: skip
     """One pass over ``stream``: trains with ``step`` if given, else evaluates with ``forward``
     (default: eager; with activity; ``phase``, ``validation`` or ``test``, names the pass in errors).
     ``progress`` (optional) is told of every batch and reports the running means now and then;
@@ -250,7 +252,7 @@ class JobState:
     spec: JobSpec
     model: Network
     optimizer: torch.optim.Optimizer
-    step: EagerStep
+    step: Step
     device: torch.device
     train_stream: Any
     val_stream: Any
@@ -259,7 +261,7 @@ class JobState:
     weights: Path | None = None
     run_id: str | None = None
     compiled: bool = False  # the units' step compiled (training.compile_units)
-    forward: EagerForward | None = None  # the evaluation passes' forward (None: eager)
+    forward: Forward | None = None  # the evaluation passes' forward (None: eager)
 
     @property
     def epochs_done(self) -> int:
@@ -314,10 +316,11 @@ def train_tracker(state: JobState, epoch: int,
 def end_epoch(state: JobState, train_metrics: dict[str, float], seconds: float,
               should_stop: Callable[[], bool] | None = None,
               on_epoch: Callable[[list[dict], str | None], None] | None = None,
-              pack_size: int = 1) -> None:  # fmt: skip
+              pack_size: int = 1, captured: bool | None = None) -> None:  # fmt: skip
     """Validate after a training pass, add the epoch's row (``seconds``: the training pass's
     wall time, the validation's is added; ``pack_size``: how many models trained together in
-    the pass, 1 alone), write the checkpoint and call ``on_epoch``."""
+    the pass, 1 alone; ``captured``: whether a pack's step ran as a CUDA graph, ``None`` alone:
+    the job's own step says), write the checkpoint and call ``on_epoch``."""
     spec, s = state.spec, state.spec.settings
     epoch = state.epochs_done
     start = time.perf_counter()
@@ -332,7 +335,9 @@ def end_epoch(state: JobState, train_metrics: dict[str, float], seconds: float,
     row["seconds"] = seconds + time.perf_counter() - start
     row["pack_size"] = pack_size
     row["compiled_units"] = int(state.compiled and pack_size == 1)  # a pack's pass runs the eager step
-    row["captured"] = int(isinstance(state.step, CapturedStep) and state.step.graph is not None and pack_size == 1)
+    if captured is None:  # alone: whether its own step ran as a graph
+        captured = isinstance(state.step, CapturedStep) and state.step.graph is not None
+    row["captured"] = int(captured)
     row["captured_validation"] = int(isinstance(state.forward, CapturedForward) and state.forward.graph is not None)
     row["device"] = device_name(state.device)
     state.history.append(row)
