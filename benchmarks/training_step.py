@@ -26,6 +26,12 @@ and the pack's whole step captured as one (``glifbench.training.pack.build_pack_
 
 times one model's step eager against the same model with its units' step compiled
 (``training.compile_units``), alternating in the same process, and the first (compiling) step.
+
+    python benchmarks/training_step.py --layout [--compile] [--sot-readout softargmax] [--tasks sot mnist]
+
+times one model's step with its 2-D convolutions' weights in PyTorch's default (NCHW) layout
+against the same model with them channels-last (``training.channels_last``), alternating in
+the same process.
 """
 
 from __future__ import annotations
@@ -274,6 +280,46 @@ def compile_rows(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+def layout_rows(args: argparse.Namespace) -> list[dict]:
+    """One model's step with its 2-D convolutions' weights in the default layout against the same
+    model (same seed) with them channels-last (``training.channels_last``), alternating, in the
+    same process; the units' step as jobs run it on a CPU (compiled where ``--compile`` is given)."""
+    device, rows = args.device, []
+    for threads, task, batch, steps, unit in _grid(args):
+        x, target = _batch(task, batch, steps, device=device)
+        runs = {}
+        for layout in ("contiguous", "channels_last"):
+            torch.manual_seed(0)
+            net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0,
+                                readout=args.sot_readout)  # fmt: skip
+            net = net.to(device).record_activity(False).compile_units(args.compile)
+            if layout == "channels_last":
+                net.to(memory_format=torch.channels_last)
+            opt = torch.optim.Adam(net.parameters(), lr=1e-4, capturable=device == "cuda")
+
+            def step(net=net, opt=opt):
+                opt.zero_grad(set_to_none=True)
+                _loss(task, net(x), target).backward()
+                opt.step()
+
+            step()  # warm-up (and the compile)
+            runs[layout] = (step, [])
+        for _ in range(args.repeats):  # alternating: both see the same machine load
+            for step, times in runs.values():
+                times.append(_median_seconds(step, 1, device))
+        plain, nhwc = (sorted(t)[len(t) // 2] for _, t in runs.values())
+        row = {
+            "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "threads": threads,
+            "task": task, "unit": unit, "batch": batch, "steps": steps, "compiled_units": args.compile,
+            "sot_readout": args.sot_readout if task == "sot" else None,
+            "contiguous_trials_per_s": round(batch / plain, 1), "channels_last_trials_per_s": round(batch / nhwc, 1),
+            "channels_last_over_contiguous": round(plain / nhwc, 2),
+        }  # fmt: skip
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -281,7 +327,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--units", nargs="+", default=["Real", "LIF", "BLI", "BA"])
     parser.add_argument("--tasks", nargs="+", default=["fsdd", "sot"], choices=list(SETUPS))
     parser.add_argument("--pack", type=int, default=None, metavar="K", help="time K separate models against one pack of K")
-    parser.add_argument("--compile", action="store_true", help="time each model eager against its units compiled")
+    parser.add_argument("--compile", action="store_true", help="time each model eager against its units compiled "
+                        "(with --layout: compile the units' step in both)")  # fmt: skip
+    parser.add_argument("--layout", action="store_true", help="time each model's convolution weights in the default "
+                        "layout against channels-last (training.channels_last)")  # fmt: skip
+    parser.add_argument("--sot-readout", default="dense", choices=["dense", "softargmax"],
+                        help="with --layout: SOT's readout (the paper's dense one, or the workstation's soft-argmax)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="for --pack and --compile")
     args = parser.parse_args(argv)
     if args.device == "cuda":  # the precision training jobs run with (float32, no TF32)
@@ -290,6 +341,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         pick_device("cuda")
     if args.pack is not None:
         return pack_rows(args)
+    if args.layout:
+        return layout_rows(args)
     if args.compile:
         return compile_rows(args)
     rows = []

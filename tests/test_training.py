@@ -113,6 +113,26 @@ def test_compiled_units_train_as_eager_ones_and_continue_their_checkpoints(tmp_p
     assert mixed["history"][1]["val_loss"] == pytest.approx(eager["history"][1]["val_loss"], rel=1e-4)
 
 
+def test_channels_last_trains_as_the_default_layout_and_continues_its_checkpoints(tmp_path, sot_files):
+    """training.channels_last (auto: on a CPU) changes the 2-D convolutions' memory layout, not
+    what they compute: a SOT LIF job alike to float rounding, and a checkpoint of either layout
+    continues in the other; the saved weights read as ordinary tensors."""
+    plain = train(spec(tmp_path / "plain", "sot", sot_files, unit="LIF", epochs=2, channels_last=False))
+    nhwc = train(spec(tmp_path / "nhwc", "sot", sot_files, unit="LIF", epochs=2, channels_last=True))
+    for a, b in zip(plain["history"], nhwc["history"], strict=True):
+        assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-4)
+        assert b["val_loss"] == pytest.approx(a["val_loss"], rel=1e-4)
+    weights = torch.load(tmp_path / "nhwc/run/model.pt")
+    conv = max((w for w in weights.values() if w.dim() == 4), key=lambda w: w.shape[1])  # a recurrent kernel
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()  # as trained
+    plain_conv = torch.load(tmp_path / "plain/run/model.pt")[next(k for k, w in weights.items() if w is conv)]
+    assert plain_conv.is_contiguous()
+    train(spec(tmp_path / "mixed", "sot", sot_files, unit="LIF", epochs=1, channels_last=False))
+    mixed = train(spec(tmp_path / "mixed", "sot", sot_files, unit="LIF", epochs=2, channels_last=True))
+    assert _without_time(mixed["history"][:1]) == _without_time(plain["history"][:1])  # resumed, not redone
+    assert mixed["history"][1]["val_loss"] == pytest.approx(plain["history"][1]["val_loss"], rel=1e-4)
+
+
 def test_the_multibit_unit_trains(tmp_path, fsdd_file):
     result = train(spec(tmp_path, "fsdd", {"arrays": str(fsdd_file)}, unit="MBLI", epochs=3))
     losses = [row["train_loss"] for row in result["history"]]

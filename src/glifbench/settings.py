@@ -10,7 +10,8 @@ from typing import Any
 
 
 # the training keys shared by every task that each job's settings carry beside its task's section
-JOB_TRAINING_KEYS = ("device", "threads", "cuda_graphs", "capture_validation", "compile_units", "progress_seconds")
+JOB_TRAINING_KEYS = ("device", "threads", "cuda_graphs", "capture_validation", "compile_units", "channels_last",
+                     "progress_seconds")  # fmt: skip
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -53,6 +53,7 @@ from glifbench.training.steps import (
     Step,
     set_capturable,
     use_captured_validation,
+    use_channels_last,
     use_compiled_units,
     use_cuda_graphs,
 )
@@ -62,9 +63,10 @@ log = logging.getLogger("glifbench.train")
 
 
 # training settings that do not change a job's result (cuda_graphs: the same step, captured;
-# compile_units: the same unit step, compiled; equal to float rounding): a checkpoint continues
-# across them
-NOT_IN_FINGERPRINT = ("epochs", "progress_seconds", "cuda_graphs", "capture_validation", "compile_units")
+# compile_units: the same unit step, compiled; channels_last: the same convolutions, another
+# memory layout; equal to float rounding): a checkpoint continues across them
+NOT_IN_FINGERPRINT = ("epochs", "progress_seconds", "cuda_graphs", "capture_validation", "compile_units",
+                      "channels_last")  # fmt: skip
 
 
 @dataclass
@@ -277,6 +279,8 @@ def start_job(spec: JobSpec, run_id: str | None = None) -> JobState:
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.manual_seed(spec.seed)
     model = build_model(spec).to(device)
+    if use_channels_last(s["channels_last"], device):
+        model.to(memory_format=torch.channels_last)  # the 4-D (2-D convolution) weights only
     compiled = use_compiled_units(s["compile_units"], device)
     if compiled:
         model.compile_units(True)
