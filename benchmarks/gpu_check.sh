@@ -8,13 +8,15 @@
 #      aggregate (benchmarks/training_step.py --pack K --device cuda), then packs of 4K SOT LIF models;
 #   3. a SOT LIF step with the units compiled (Triton) against eager (--compile --device cuda);
 #   4. how N captured SOT LIF models share the card, N processes against N streams of one process
-#      (benchmarks/gpu_sharing.py).
-# Each part has its own time limit (TESTS_S, STEPS_S, BIG_PACK_S, COMPILE_S, SHARING_S seconds), so a part
+#      (benchmarks/gpu_sharing.py);
+#   5. captured steps with the convolutions' weights channels-last against the default layout
+#      (--layout --device cuda: whether training.channels_last should be on for CUDA too).
+# Each part has its own time limit (TESTS_S, STEPS_S, BIG_PACK_S, COMPILE_S, SHARING_S, LAYOUT_S seconds), so a part
 # that hangs leaves the others their time; the JSON lines written before a limit stay.
 # Results go to $OUT (the device tool's folder that comes back) or benchmarks/out/gpu, in two files
 # (the device tool brings back at most 8 from a call): device.txt (the machine, each part's exit
 # status and time) and gpu_check.tar.gz (tests.txt, steps.jsonl, big_pack.jsonl, compile.jsonl,
-# sharing.jsonl, errors.txt); stdout repeats the failures' lines and every JSON line.
+# sharing.jsonl, layout.jsonl, errors.txt); stdout repeats the failures' lines and every JSON line.
 # Usage (repository root; the git-ignored .device/ folder carried, see DEVELOPERS.md):
 #   bash benchmarks/gpu_check.sh [K, default 4] [units, default "Real LIF BLI BA"]
 set -uo pipefail
@@ -61,8 +63,12 @@ cat "$out/compile.jsonl"
 part sharing "${SHARING_S:-300}" "$out/sharing.jsonl" "$out/errors.txt" python3 benchmarks/gpu_sharing.py \
   --device cuda --task sot --unit LIF --ways 1 8 16 --seconds 8 --startup 30
 cat "$out/sharing.jsonl"
+part layout "${LAYOUT_S:-120}" "$out/layout.jsonl" "$out/errors.txt" python3 benchmarks/training_step.py --layout \
+  --device cuda --sot-readout softargmax --threads 1 --repeats 5 --units LIF BLI Real --tasks sot mnist
+cat "$out/layout.jsonl"
 touch "$out/errors.txt"
-(cd "$out" && tar -czf gpu_check.tar.gz tests.txt steps.jsonl big_pack.jsonl compile.jsonl sharing.jsonl errors.txt \
-  && rm -f tests.txt steps.jsonl big_pack.jsonl compile.jsonl sharing.jsonl errors.txt)
+files="tests.txt steps.jsonl big_pack.jsonl compile.jsonl sharing.jsonl layout.jsonl errors.txt"
+# shellcheck disable=SC2086
+(cd "$out" && tar -czf gpu_check.tar.gz $files && rm -f $files)
 echo "results in $out; exit status $status (1: a test or a benchmark failed or ran out of time, see $out)"
 exit $status

@@ -283,7 +283,10 @@ def compile_rows(args: argparse.Namespace) -> list[dict]:
 def layout_rows(args: argparse.Namespace) -> list[dict]:
     """One model's step with its 2-D convolutions' weights in the default layout against the same
     model (same seed) with them channels-last (``training.channels_last``), alternating, in the
-    same process; the units' step as jobs run it on a CPU (compiled where ``--compile`` is given)."""
+    same process; the units' step compiled where ``--compile`` is given; on CUDA each step
+    captured as a CUDA graph."""
+    from glifbench.training.steps import CapturedStep, EagerStep
+
     device, rows = args.device, []
     for threads, task, batch, steps, unit in _grid(args):
         x, target = _batch(task, batch, steps, device=device)
@@ -296,14 +299,12 @@ def layout_rows(args: argparse.Namespace) -> list[dict]:
             if layout == "channels_last":
                 net.to(memory_format=torch.channels_last)
             opt = torch.optim.Adam(net.parameters(), lr=1e-4, capturable=device == "cuda")
-
-            def step(net=net, opt=opt):
-                opt.zero_grad(set_to_none=True)
-                _loss(task, net(x), target).backward()
-                opt.step()
-
-            step()  # warm-up (and the compile)
-            runs[layout] = (step, [])
+            loss = partial(_loss, task)
+            # on CUDA captured, as a job's step is there (training.cuda_graphs: auto)
+            one = CapturedStep(net, opt, loss, None) if device == "cuda" else EagerStep(net, opt, loss, None)
+            for _ in range(CapturedStep.WARMUP + 1 if device == "cuda" else 1):  # warm-up (compile, capture)
+                one(x, target)
+            runs[layout] = (partial(one, x, target), [])
         for _ in range(args.repeats):  # alternating: both see the same machine load
             for step, times in runs.values():
                 times.append(_median_seconds(step, 1, device))
