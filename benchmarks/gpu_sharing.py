@@ -99,13 +99,17 @@ def run_processes(args: argparse.Namespace, ways: int) -> tuple[int, float]:
            "--seconds", str(args.seconds), "--start", str(start)] + (["--eager"] if args.eager else [])  # fmt: skip
     procs = [subprocess.Popen(cmd + ["--seed", str(k)], stdout=subprocess.PIPE, text=True) for k in range(ways)]
     rows = []
-    for proc in procs:
-        out, _ = proc.communicate(timeout=args.startup + 4 * args.seconds + 120)
-        lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-        late = [r for r in lines if "late_s" in r]
-        if late or proc.returncode != 0:
-            raise RuntimeError(f"a worker was late or failed ({late}, exit {proc.returncode}): raise --startup")
-        rows.append(lines[-1])
+    try:
+        for proc in procs:
+            out, _ = proc.communicate(timeout=args.startup + 4 * args.seconds + 120)
+            lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+            late = [r for r in lines if "late_s" in r]
+            if late or proc.returncode != 0:
+                raise RuntimeError(f"a worker was late or failed ({late}, exit {proc.returncode}): raise --startup")
+            rows.append(lines[-1])
+    finally:
+        for proc in procs:
+            proc.kill()
     return sum(r["steps"] for r in rows), max(r["seconds"] for r in rows)
 
 
@@ -119,13 +123,17 @@ def run_streams(args: argparse.Namespace, ways: int) -> tuple[int, float]:
         with torch.cuda.stream(stream) if stream is not None else nullcontext():  # its graph on its stream
             models.append(build_step(args.task, args.unit, k, args.device, args.eager))
     counts = [0] * ways
+    errors: list[BaseException] = []
     barrier = threading.Barrier(ways + 1)
 
     def run(k: int) -> None:
         step, batch = models[k]
         with torch.cuda.stream(streams[k]) if streams[k] is not None else nullcontext():
             barrier.wait()
-            counts[k] = step_for(step, batch, args.seconds, args.device)
+            try:
+                counts[k] = step_for(step, batch, args.seconds, args.device)
+            except BaseException as error:  # noqa: BLE001 - re-raised below: a failed model must not count as idle
+                errors.append(error)
 
     threads = [threading.Thread(target=run, args=(k,)) for k in range(ways)]
     for thread in threads:
@@ -134,6 +142,8 @@ def run_streams(args: argparse.Namespace, ways: int) -> tuple[int, float]:
     start = time.perf_counter()
     for thread in threads:
         thread.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} of {ways} models failed while stepping") from errors[0]
     return sum(counts), time.perf_counter() - start
 
 

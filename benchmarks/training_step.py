@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                         "layout against channels-last (training.channels_last)")  # fmt: skip
     parser.add_argument("--sot-readout", default="dense", choices=["dense", "softargmax"],
                         help="with --layout: SOT's readout (the paper's dense one, or the workstation's soft-argmax)")
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="for --pack and --compile")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="for --pack, --compile and --layout")
     args = parser.parse_args(argv)
     if args.device == "cuda":  # the precision training jobs run with (float32, no TF32)
         from glifbench.training.trainer import pick_device

@@ -133,6 +133,8 @@ def test_a_captured_call_warms_up_on_full_batches_captures_once_and_replays_into
 
     def eager(x, y):
         calls.append((mode["now"], len(y), x.shape[-1]))
+        if mode["now"] == "capture":  # the graph records the call on its static inputs
+            assert call.static is not None and x is call.static[0] and y is call.static[1]
         return x * 2, {"sum": y.sum()}
 
     prepared = []
@@ -149,7 +151,7 @@ def test_a_captured_call_warms_up_on_full_batches_captures_once_and_replays_into
     assert calls == [("side", 8, 3), ("eager", 5, 3), ("side", 8, 3), ("capture", 8, 3), ("eager", 5, 3),
                      ("eager", 8, 4)]  # fmt: skip
     assert prepared == ["eager"]  # once, before the capture, outside it
-    assert call.graph.replays == 3  # the captured batch run once, then batches 5 and 7
+    assert call.graph.replays == 3  # the captured batch run once, then batches 4 and 6 (0-based)
     captured = results[3]
     assert results[4] is captured and results[6] is captured  # replays return the graph's static outputs
     assert torch.equal(results[7][0], torch.full((8, 4), 14.0))  # another shape: eager, its own result

@@ -265,8 +265,10 @@ def train_pack(specs: Sequence[JobSpec], on_epoch: Sequence[Callable | None] | N
     graphs = use_cuda_graphs(s["cuda_graphs"], states[0].device)
     loss_fn = vmap(partial(task_loss, specs[0].descriptor, from_frame=s["loss_from_frame"]))
     full = partial(_full_pack_batch, specs[0])
+    step = None
     for epoch in range(ahead, epochs):
         start = time.perf_counter()
+        step = None  # the last epoch's graph and its memory pool go before the new stacked tensors come
         pack.load()
         step = build_pack_step(pack, loss_fn, s["clip_norm"], graphs, full)  # a graph is of one load()'s tensors
         trackers = [train_tracker(state, epoch, progress) for state, progress in zip(states, on_progress)]

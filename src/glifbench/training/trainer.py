@@ -280,7 +280,7 @@ def start_job(spec: JobSpec, run_id: str | None = None) -> JobState:
     torch.manual_seed(spec.seed)
     model = build_model(spec).to(device)
     if use_channels_last(s["channels_last"], device):
-        model.to(memory_format=torch.channels_last)  # the 4-D (2-D convolution) weights only
+        model.to(memory_format=torch.channels_last)  # its 4-D tensors: the 2-D convolutions' weights
     compiled = use_compiled_units(s["compile_units"], device)
     if compiled:
         model.compile_units(True)
