@@ -265,7 +265,6 @@ def train_pack(specs: Sequence[JobSpec], on_epoch: Sequence[Callable | None] | N
     graphs = use_cuda_graphs(s["cuda_graphs"], states[0].device)
     loss_fn = vmap(partial(task_loss, specs[0].descriptor, from_frame=s["loss_from_frame"]))
     full = partial(_full_pack_batch, specs[0])
-    step = None
     for epoch in range(ahead, epochs):
         start = time.perf_counter()
         step = None  # the last epoch's graph and its memory pool go before the new stacked tensors come
