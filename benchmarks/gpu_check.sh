@@ -61,7 +61,7 @@ part compile "${COMPILE_S:-300}" "$out/compile.jsonl" "$out/errors.txt" python3 
   --device cuda --threads 1 --repeats 5 --units LIF --tasks sot fsdd
 cat "$out/compile.jsonl"
 part sharing "${SHARING_S:-300}" "$out/sharing.jsonl" "$out/errors.txt" python3 benchmarks/gpu_sharing.py \
-  --device cuda --task sot --unit LIF --ways 1 8 16 --seconds 8 --startup 30
+  --device cuda --task sot --unit LIF --ways 1 16 --seconds 8 --startup 25
 cat "$out/sharing.jsonl"
 part layout "${LAYOUT_S:-120}" "$out/layout.jsonl" "$out/errors.txt" python3 benchmarks/training_step.py --layout \
   --device cuda --sot-readout softargmax --threads 1 --repeats 5 --units LIF BLI Real --tasks sot mnist
