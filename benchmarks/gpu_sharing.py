@@ -38,28 +38,21 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from training_step import SETUPS, _batch, _loss  # noqa: E402
+from training_step import SETUPS, _batch, ready_step  # noqa: E402
 
 from glifbench.models import build_network  # noqa: E402
-from glifbench.training.steps import CapturedStep, EagerStep  # noqa: E402
 
 
 def build_step(task: str, unit: str, seed: int, device: str, eager: bool):
-    """One model, its Adam (capturable on CUDA, as jobs build it) and its step, warmed up and
-    (captured) run once; returns ``step`` and its batch."""
+    """One model and its step as a job runs it (``training_step.ready_step``: captured on CUDA
+    unless ``eager``), warmed up and (captured) run; a call without arguments."""
     torch.manual_seed(seed)
     steps = SETUPS[task]["steps"]
     net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
-    net = net.to(device).record_activity(False)
-    adam = torch.optim.Adam(net.parameters(), lr=1e-4, capturable=device == "cuda")
-    loss = lambda out, target: _loss(task, out, target)  # noqa: E731
-    graphs = device == "cuda" and not eager
-    step = CapturedStep(net, adam, loss, 1.0) if graphs else EagerStep(net, adam, loss, 1.0)
-    x, target = _batch(task, SETUPS[task]["batch"], steps, seed=seed, device=device)
-    for _ in range(CapturedStep.WARMUP + 1 if graphs else 1):  # warm-up steps, then the capture
-        step(x, target)
+    batch = _batch(task, SETUPS[task]["batch"], steps, seed=seed, device=device)
+    step = ready_step(net.to(device).record_activity(False), task, batch, device, device == "cuda" and not eager)
     _sync(device)
-    return step, (x, target)
+    return step
 
 
 def _sync(device: str) -> None:
@@ -67,11 +60,11 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def step_for(step, batch, seconds: float, device: str) -> int:
+def step_for(step, seconds: float, device: str) -> int:
     """Steps until ``seconds`` have passed (checked every step; the queue drained at the end)."""
     n, end = 0, time.perf_counter() + seconds
     while time.perf_counter() < end:
-        step(*batch)
+        step()
         n += 1
         if device == "cuda" and n % 8 == 0:
             torch.cuda.current_stream().synchronize()  # keep the queue short: time is work done
@@ -82,13 +75,13 @@ def step_for(step, batch, seconds: float, device: str) -> int:
 def worker(args: argparse.Namespace) -> None:
     """One process's model: ready, then step from ``--start`` (a shared wall-clock time) for ``--seconds``."""
     torch.set_num_threads(1)
-    step, batch = build_step(args.task, args.unit, args.seed, args.device, args.eager)
+    step = build_step(args.task, args.unit, args.seed, args.device, args.eager)
     wait = args.start - time.time()
     if wait < 0:
         print(json.dumps({"seed": args.seed, "late_s": -wait}), flush=True)
     time.sleep(max(wait, 0))
     start = time.perf_counter()
-    n = step_for(step, batch, args.seconds, args.device)
+    n = step_for(step, args.seconds, args.device)
     print(json.dumps({"seed": args.seed, "steps": n, "seconds": time.perf_counter() - start}), flush=True)
 
 
@@ -127,11 +120,11 @@ def run_streams(args: argparse.Namespace, ways: int) -> tuple[int, float]:
     barrier = threading.Barrier(ways + 1)
 
     def run(k: int) -> None:
-        step, batch = models[k]
+        step = models[k]
         with torch.cuda.stream(streams[k]) if streams[k] is not None else nullcontext():
             barrier.wait()
             try:
-                counts[k] = step_for(step, batch, args.seconds, args.device)
+                counts[k] = step_for(step, args.seconds, args.device)
             except BaseException as error:  # noqa: BLE001 - re-raised below: a failed model must not count as idle
                 errors.append(error)
 

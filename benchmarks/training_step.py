@@ -170,19 +170,26 @@ def time_step(model: nn.Module, task: str, batch: int, steps: int, repeats: int)
     return _median_seconds(step, repeats)
 
 
+def ready_step(net: nn.Module, task: str, batch: tuple[torch.Tensor, torch.Tensor], device: str, captured: bool,
+               clip_norm: float | None = 1.0):  # fmt: skip
+    """``net``'s training step on ``batch`` as a job runs it (Adam, capturable on CUDA; the step
+    captured as a CUDA graph if ``captured``), warmed up (and captured): a call without arguments."""
+    from glifbench.training.steps import CapturedStep, EagerStep
+
+    adam = torch.optim.Adam(net.parameters(), lr=1e-4, capturable=device == "cuda")
+    loss = partial(_loss, task)
+    step = CapturedStep(net, adam, loss, clip_norm) if captured else EagerStep(net, adam, loss, clip_norm)
+    for _ in range(CapturedStep.WARMUP + 1 if captured else 1):  # warm-up steps (the compile), the capture
+        step(*batch)
+    return partial(step, *batch)
+
+
 def _captured_seconds(task: str, unit: str, steps: int, batch: tuple[torch.Tensor, torch.Tensor], repeats: int) -> float:
     """Median seconds of one model's step captured as a CUDA graph (after its warm-up and capture)."""
-    from glifbench.training.steps import CapturedStep
-
     torch.manual_seed(0)
     net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
-    net = net.to("cuda").record_activity(False)
-    step = CapturedStep(net, torch.optim.Adam(net.parameters(), lr=1e-4, capturable=True),
-                        lambda out, target: _loss(task, out, target), 1.0)  # fmt: skip
-    x, target = batch
-    for _ in range(CapturedStep.WARMUP + 1):  # warm-up steps, then the capture
-        step(x, target)
-    return _median_seconds(lambda: step(x, target), repeats, "cuda")
+    step = ready_step(net.to("cuda").record_activity(False), task, batch, "cuda", captured=True)
+    return _median_seconds(step, repeats, "cuda")
 
 
 def pack_rows(args: argparse.Namespace) -> list[dict]:
@@ -285,8 +292,6 @@ def layout_rows(args: argparse.Namespace) -> list[dict]:
     model (same seed) with them channels-last (``training.channels_last``), alternating, in the
     same process; the units' step compiled where ``--compile`` is given; on CUDA each step
     captured as a CUDA graph."""
-    from glifbench.training.steps import CapturedStep, EagerStep
-
     device, rows = args.device, []
     for threads, task, batch, steps, unit in _grid(args):
         x, target = _batch(task, batch, steps, device=device)
@@ -298,13 +303,8 @@ def layout_rows(args: argparse.Namespace) -> list[dict]:
             net = net.to(device).record_activity(False).compile_units(args.compile)
             if layout == "channels_last":
                 net.to(memory_format=torch.channels_last)
-            opt = torch.optim.Adam(net.parameters(), lr=1e-4, capturable=device == "cuda")
-            loss = partial(_loss, task)
             # on CUDA captured, as a job's step is there (training.cuda_graphs: auto)
-            one = CapturedStep(net, opt, loss, None) if device == "cuda" else EagerStep(net, opt, loss, None)
-            for _ in range(CapturedStep.WARMUP + 1 if device == "cuda" else 1):  # warm-up (compile, capture)
-                one(x, target)
-            runs[layout] = (partial(one, x, target), [])
+            runs[layout] = (ready_step(net, task, (x, target), device, device == "cuda", clip_norm=None), [])
         for _ in range(args.repeats):  # alternating: both see the same machine load
             for step, times in runs.values():
                 times.append(_median_seconds(step, 1, device))

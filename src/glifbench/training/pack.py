@@ -46,7 +46,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from glifbench.errors import Terminated, TrainingError
 from glifbench.training.packable import pack_problem
 from glifbench.training.progress import Progress
-from glifbench.training.steps import CapturedCall, CapturedStep, Step, set_capturable, use_cuda_graphs
+from glifbench.training.steps import CapturedStep, Step, ran_captured, set_capturable, use_cuda_graphs
 from glifbench.training.totals import PassTotals
 from glifbench.training.trainer import (
     JobSpec, end_epoch, finish_job, full_batch, start_job, task_loss, train_one_epoch, train_tracker,
@@ -203,9 +203,7 @@ def build_pack_step(pack: ModelPack, loss_fn: Callable[[torch.Tensor, torch.Tens
     graph of the whole pack's step; a batch whose stacked targets ``full`` refuses runs eagerly)."""
     if not graphs:
         return PackStep(pack, loss_fn, clip_norm)
-    step = PackStep(pack, loss_fn, clip_norm, set_to_none=False)
-    unset_grads = lambda: pack.optimizer.zero_grad(set_to_none=True)  # noqa: E731 (as CapturedStep does)
-    return CapturedCall(step, CapturedStep.WARMUP, full, before_capture=unset_grads)
+    return CapturedStep.around(PackStep(pack, loss_fn, clip_norm, set_to_none=False), pack.optimizer, full)
 
 
 def run_pack_epoch(pack: ModelPack, epoch: int, trackers: Sequence[Progress], step: Step,
@@ -273,9 +271,8 @@ def train_pack(specs: Sequence[JobSpec], on_epoch: Sequence[Callable | None] | N
         trackers = [train_tracker(state, epoch, progress) for state, progress in zip(states, on_progress)]
         metrics = run_pack_epoch(pack, epoch, trackers, step, should_stop)
         pack.store()
-        captured = isinstance(step, CapturedCall) and step.graph is not None
         seconds = (time.perf_counter() - start) / K  # each job's share of the pass
         for state, row, callback in zip(states, metrics, on_epoch, strict=True):
-            end_epoch(state, row, seconds, should_stop, callback, pack_size=K, captured=captured)
+            end_epoch(state, row, seconds, should_stop, callback, pack_size=K, captured=ran_captured(step))
     return [finish_job(state) for state in states]
 

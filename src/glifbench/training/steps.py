@@ -226,8 +226,25 @@ class CapturedStep(CapturedCall):
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn, clip_norm: float | None,
                  full: Callable[[torch.Tensor], bool] = lambda y: True):  # fmt: skip
-        step = EagerStep(model, optimizer, loss_fn, clip_norm, set_to_none=False)
+        self._around(EagerStep(model, optimizer, loss_fn, clip_norm, set_to_none=False), optimizer, full)
+
+    @classmethod
+    def around(cls, step: Step, optimizer: torch.optim.Optimizer,
+               full: Callable[[torch.Tensor], bool] = lambda y: True) -> CapturedStep:  # fmt: skip
+        """Any training step that updates with ``optimizer`` and zeroes its gradients in place
+        (``set_to_none=False``), captured the same way: a pack's step
+        (:func:`glifbench.training.pack.build_pack_step`)."""
+        captured = cls.__new__(cls)
+        captured._around(step, optimizer, full)
+        return captured
+
+    def _around(self, step: Step, optimizer: torch.optim.Optimizer, full: Callable[[torch.Tensor], bool]) -> None:
         super().__init__(step, self.WARMUP, full, before_capture=lambda: optimizer.zero_grad(set_to_none=True))
+
+
+def ran_captured(call: object) -> bool:
+    """Whether ``call`` (a step or forward pass) has run as a CUDA graph: what ``timing.csv`` records."""
+    return isinstance(call, CapturedCall) and call.graph is not None
 
 
 class CapturedForward(CapturedCall):

@@ -51,6 +51,7 @@ from glifbench.training.steps import (
     EagerStep,
     Forward,
     Step,
+    ran_captured,
     set_capturable,
     use_captured_validation,
     use_channels_last,
@@ -339,10 +340,8 @@ def end_epoch(state: JobState, train_metrics: dict[str, float], seconds: float,
     row["seconds"] = seconds + time.perf_counter() - start
     row["pack_size"] = pack_size
     row["compiled_units"] = int(state.compiled and pack_size == 1)  # a pack's pass runs the eager step
-    if captured is None:  # alone: whether its own step ran as a graph
-        captured = isinstance(state.step, CapturedStep) and state.step.graph is not None
-    row["captured"] = int(captured)
-    row["captured_validation"] = int(isinstance(state.forward, CapturedForward) and state.forward.graph is not None)
+    row["captured"] = int(ran_captured(state.step) if captured is None else captured)  # None: alone
+    row["captured_validation"] = int(ran_captured(state.forward))
     row["device"] = device_name(state.device)
     state.history.append(row)
     state.weights = save_checkpoint(spec.checkpoint, state.model, {
