@@ -299,7 +299,7 @@ def layout_rows(args: argparse.Namespace) -> list[dict]:
         for layout in ("contiguous", "channels_last"):
             torch.manual_seed(0)
             net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0,
-                                readout=args.sot_readout)  # fmt: skip
+                                readout=args.sot_readout if task == "sot" else "dense")  # fmt: skip
             net = net.to(device).record_activity(False).compile_units(args.compile)
             if layout == "channels_last":
                 net.to(memory_format=torch.channels_last)
