@@ -188,6 +188,9 @@ def test_captured_validation_follows_the_steps_capture_and_refuses_it_without(tm
     assert use_captured_validation(True, "auto", True) and use_captured_validation(True, True, True)
     assert not use_captured_validation(True, "auto", False)  # auto on a CPU: off, as the steps' capture
     assert not use_captured_validation(False, True, True)
+    # auto (the default): wherever the steps are captured, and never an error
+    assert use_captured_validation("auto", "auto", True) and use_captured_validation("auto", True, True)
+    assert not use_captured_validation("auto", "auto", False) and not use_captured_validation("auto", False, False)
     with pytest.raises(TrainingError, match="capture_validation: true needs training.cuda_graphs"):
         use_captured_validation(True, False, False)
     with pytest.raises(TrainingError, match="capture_validation"):

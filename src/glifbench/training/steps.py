@@ -79,14 +79,14 @@ def use_cuda_graphs(setting: bool | str, device: torch.device) -> bool:
     return False
 
 
-def use_captured_validation(setting: bool, cuda_graphs: bool | str, graphs: bool) -> bool:
+def use_captured_validation(setting: bool | str, cuda_graphs: bool | str, graphs: bool) -> bool:
     """``training.capture_validation``: capture the evaluation passes too where the training
-    steps are captured (``graphs``, :func:`use_cuda_graphs` of the ``cuda_graphs`` setting): with
-    ``cuda_graphs: false`` asking for it is an error; with ``auto`` on a CPU it is off, as the
-    steps' capture is."""
-    if setting and cuda_graphs is False:
+    steps are captured (``graphs``, :func:`use_cuda_graphs` of the ``cuda_graphs`` setting).
+    ``auto`` follows the steps' capture (on CUDA by default, eager on a CPU); ``true`` with
+    ``cuda_graphs: false`` is an error; ``false`` keeps them eager."""
+    if setting is True and cuda_graphs is False:
         raise TrainingError("training.capture_validation: true needs training.cuda_graphs auto or true, it is false")
-    return bool(setting) and graphs
+    return setting in ("auto", True) and graphs
 
 
 def use_channels_last(setting: bool | str, device: torch.device) -> bool:
