@@ -7,8 +7,9 @@
 #   2. eager, packed, captured and captured-packed training steps, trials/s per model and in
 #      aggregate (benchmarks/training_step.py --pack K --device cuda), then packs of 4K SOT LIF models;
 #   3. a SOT LIF step with the units compiled (Triton) against eager (--compile --device cuda);
-#   4. how N captured SOT LIF models share the card, N processes against N streams of one process
-#      (benchmarks/gpu_sharing.py);
+#   4. how N captured SOT LIF models share the card: N processes under a CUDA MPS server and N
+#      streams of one process (benchmarks/gpu_sharing.py; N plain processes, 1.02x one on an H100,
+#      were measured on 2026-11-26: add `processes` to its --modes to measure them again);
 #   5. captured steps with the convolutions' weights channels-last against the default layout
 #      (--layout --device cuda: whether training.channels_last should be on for CUDA too).
 # Each part has its own time limit (TESTS_S, STEPS_S, BIG_PACK_S, COMPILE_S, SHARING_S, LAYOUT_S seconds), so a part
@@ -61,7 +62,7 @@ part compile "${COMPILE_S:-300}" "$out/compile.jsonl" "$out/errors.txt" python3 
   --device cuda --threads 1 --repeats 5 --units LIF --tasks sot fsdd
 cat "$out/compile.jsonl"
 part sharing "${SHARING_S:-300}" "$out/sharing.jsonl" "$out/errors.txt" python3 benchmarks/gpu_sharing.py \
-  --device cuda --task sot --unit LIF --ways 1 16 --seconds 8 --startup 25
+  --device cuda --task sot --unit LIF --ways 1 16 --modes mps streams --seconds 8 --startup 25
 cat "$out/sharing.jsonl"
 part layout "${LAYOUT_S:-120}" "$out/layout.jsonl" "$out/errors.txt" python3 benchmarks/training_step.py --layout \
   --device cuda --sot-readout softargmax --threads 1 --repeats 5 --units LIF BLI Real --tasks sot mnist

@@ -1,7 +1,7 @@
-"""How N independent models share one GPU: N processes against N threads of one process.
+"""How N independent models share one GPU: N processes (with or without MPS) against N threads of one process.
 
     python benchmarks/gpu_sharing.py --device cuda [--task sot] [--unit LIF] [--ways 1 2 4 8 16]
-                                     [--modes processes streams] [--seconds 20] [--eager]
+                                     [--modes processes mps streams] [--seconds 20] [--eager]
 
 Each "way" is one model of the task's Table III CRNN training on its own batches (the
 benchmark's random ones, batch and steps as ``training_step.py``'s SETUPS), its step captured as
@@ -11,7 +11,13 @@ at once, and per model:
 
 * ``processes``: N processes, one model each -- what N training jobs sharing a card are today
   (Snakemake ``--cores N``, one CPU thread per job). Without MPS the GPU runs one process's
-  work at a time (time-slicing), so N captured models may do no more than one;
+  work at a time (time-slicing), so N captured models may do no more than one (measured on an
+  H100: 16 captured SOT LIF processes 1.02x one, docs/performance.md);
+* ``mps``: the same N processes as clients of a CUDA MPS server (``nvidia-cuda-mps-control -d``,
+  started by this script with its pipe and log folders in a temporary folder and quit after the
+  measurement; it changes no setting of the card), under which the kernels of different
+  processes can run at once. Where the control program is missing or does not start, the row
+  says so (``error``) and the other modes run;
 * ``streams``: N threads of one process, each model on its own CUDA stream, so that the kernels
   of different models can run at once on the GPU's SMs (a step at batch 16 fills a fraction of
   them). The threads warm up and capture one after the other (a capture must not see another
@@ -28,11 +34,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import torch
@@ -85,12 +95,14 @@ def worker(args: argparse.Namespace) -> None:
     print(json.dumps({"seed": args.seed, "steps": n, "seconds": time.perf_counter() - start}), flush=True)
 
 
-def run_processes(args: argparse.Namespace, ways: int) -> tuple[int, float]:
-    """N worker processes started together; returns (steps of all, the longest wall time)."""
+def run_processes(args: argparse.Namespace, ways: int, env: dict[str, str] | None = None) -> tuple[int, float]:
+    """N worker processes started together (with ``env``, e.g. an MPS server's folders); returns
+    (steps of all, the longest wall time)."""
     start = time.time() + args.startup
     cmd = [sys.executable, __file__, "--worker", "--task", args.task, "--unit", args.unit, "--device", args.device,
            "--seconds", str(args.seconds), "--start", str(start)] + (["--eager"] if args.eager else [])  # fmt: skip
-    procs = [subprocess.Popen(cmd + ["--seed", str(k)], stdout=subprocess.PIPE, text=True) for k in range(ways)]
+    procs = [subprocess.Popen(cmd + ["--seed", str(k)], stdout=subprocess.PIPE, text=True, env=env)
+             for k in range(ways)]  # fmt: skip
     rows = []
     try:
         for proc in procs:
@@ -104,6 +116,40 @@ def run_processes(args: argparse.Namespace, ways: int) -> tuple[int, float]:
         for proc in procs:
             proc.kill()
     return sum(r["steps"] for r in rows), max(r["seconds"] for r in rows)
+
+
+MPS_CONTROL = "nvidia-cuda-mps-control"
+
+
+@contextmanager
+def mps_server() -> Iterator[dict[str, str]]:
+    """A CUDA MPS control daemon of our own (pipe and log folders in a temporary folder), quit on
+    leaving; yields the environment its clients need. Raises ``RuntimeError`` where the control
+    program is missing or the daemon does not start."""
+    control = shutil.which(MPS_CONTROL) or next(
+        (str(p) for p in (Path("/usr/local/nvidia/bin") / MPS_CONTROL, Path("/usr/bin") / MPS_CONTROL) if p.exists()),
+        None)  # fmt: skip
+    if control is None:
+        raise RuntimeError(f"{MPS_CONTROL} not found")
+    with tempfile.TemporaryDirectory(prefix="mps-") as folder:
+        env = {**os.environ, "CUDA_MPS_PIPE_DIRECTORY": f"{folder}/pipe", "CUDA_MPS_LOG_DIRECTORY": f"{folder}/log"}
+        os.makedirs(env["CUDA_MPS_PIPE_DIRECTORY"])
+        os.makedirs(env["CUDA_MPS_LOG_DIRECTORY"])
+        started = subprocess.run([control, "-d"], env=env, capture_output=True, text=True, timeout=30)
+        if started.returncode != 0:
+            raise RuntimeError(f"{MPS_CONTROL} -d failed ({started.returncode}): {started.stderr.strip()[:200]}")
+        try:
+            yield env
+        finally:
+            subprocess.run([control], input="quit\n", env=env, capture_output=True, text=True, timeout=60)
+
+
+def run_mps(args: argparse.Namespace, ways: int) -> tuple[int, float]:
+    """:func:`run_processes` with the N processes as clients of an MPS server of their own."""
+    if args.device != "cuda":
+        raise RuntimeError("MPS shares a CUDA device: run with --device cuda")
+    with mps_server() as env:
+        return run_processes(args, ways, env)
 
 
 def run_streams(args: argparse.Namespace, ways: int) -> tuple[int, float]:
@@ -146,7 +192,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--unit", default="LIF")
     parser.add_argument("--device", default="cuda", choices=["cpu", "cuda"])
     parser.add_argument("--ways", type=int, nargs="+", default=[1, 2, 4, 8, 16])
-    parser.add_argument("--modes", nargs="+", default=["processes", "streams"], choices=["processes", "streams"])
+    parser.add_argument("--modes", nargs="+", default=["processes", "mps", "streams"],
+                        choices=["processes", "mps", "streams"])  # fmt: skip
     parser.add_argument("--seconds", type=float, default=20.0, help="stepping time per measurement")
     parser.add_argument("--startup", type=float, default=40.0, help="seconds the processes get to build and capture")
     parser.add_argument("--eager", action="store_true", help="eager steps instead of captured ones")
@@ -163,17 +210,26 @@ def main(argv: list[str] | None = None) -> list[dict]:
         return []
     batch = SETUPS[args.task]["batch"]
     rows, single = [], {}
+    runners = {"processes": run_processes, "mps": run_mps, "streams": run_streams}
     for mode in args.modes:
         for ways in args.ways:
-            steps, seconds = (run_processes if mode == "processes" else run_streams)(args, ways)
-            rate = steps * batch / seconds
-            single.setdefault(mode, rate if ways == 1 else None)
             row = {
                 "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu", "task": args.task,
                 "unit": args.unit, "batch": batch, "step": "eager" if args.eager or args.device == "cpu" else "captured",
-                "mode": mode, "models": ways, "seconds": round(seconds, 1),
-                "trials_per_s_aggregate": round(rate, 1), "trials_per_s_per_model": round(rate / ways, 1),
+                "mode": mode, "models": ways,
             }  # fmt: skip
+            try:
+                steps, seconds = runners[mode](args, ways)
+            except RuntimeError as error:
+                if mode != "mps":
+                    raise
+                rows.append({**row, "error": str(error)})  # no MPS here: say so, measure the rest
+                print(json.dumps(rows[-1]), flush=True)
+                break
+            rate = steps * batch / seconds
+            single.setdefault(mode, rate if ways == 1 else None)
+            row.update({"seconds": round(seconds, 1), "trials_per_s_aggregate": round(rate, 1),
+                        "trials_per_s_per_model": round(rate / ways, 1)})  # fmt: skip
             if single[mode]:
                 row["aggregate_over_one"] = round(rate / single[mode], 2)
             rows.append(row)

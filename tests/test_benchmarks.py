@@ -8,15 +8,19 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "training_step.py"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(f"{name}_benchmark", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
 def training_step():
-    spec = importlib.util.spec_from_file_location("training_step_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("training_step")
 
 
 def test_the_layout_mode_builds_each_task_with_its_own_readout(training_step):
@@ -26,3 +30,13 @@ def test_the_layout_mode_builds_each_task_with_its_own_readout(training_step):
                                "--threads", "1", "--repeats", "1"])  # fmt: skip
     assert [(row["task"], row["sot_readout"]) for row in rows] == [("mnist", None)]
     assert rows[0]["contiguous_trials_per_s"] > 0 and rows[0]["channels_last_trials_per_s"] > 0
+
+
+def test_the_sharing_benchmark_reports_where_mps_is_unavailable_and_measures_the_rest():
+    """gpu_sharing.py's MPS mode needs a CUDA device and the MPS control program: without them
+    its row names the reason and the other modes still run (here: the threads mode on a CPU)."""
+    rows = load("gpu_sharing").main(["--device", "cpu", "--task", "mnist", "--unit", "BA", "--ways", "1", "2",
+                                     "--modes", "mps", "streams", "--seconds", "0.3"])  # fmt: skip
+    assert [(row["mode"], row["models"]) for row in rows] == [("mps", 1), ("streams", 1), ("streams", 2)]
+    assert "--device cuda" in rows[0]["error"] and "trials_per_s_aggregate" not in rows[0]
+    assert all(row["trials_per_s_aggregate"] > 0 for row in rows[1:])
