@@ -255,14 +255,22 @@ def test_mlflow_off_trains_every_kind_of_job_without_an_experiment(tmp_path):
 def test_the_device_script_adds_its_settings_to_the_users_config(tmp_path):
     """tools/device_dag.sh (run on the GPU machine, DEVELOPERS.md), here as a dry run: the user's
     -C list keeps its keys and gains MLflow off and one thread per job; other spellings are refused.
-    MPS=1 where no MPS server can start (here: no GPU) says so and runs the jobs as usual."""
+    MPS=1 where a control daemon starts (here a stand-in that logs its calls) but refuses clients
+    (here: no GPU) says so, quits the daemon and runs the jobs as usual."""
     import shutil
+
+    import torch
 
     for name in ("Snakefile", "config.yaml"):
         shutil.copy(REPO / name, tmp_path / name)
     for name in ("workflow", "envs", "tools"):
         shutil.copytree(REPO / name, tmp_path / name)
-    env = {**os.environ, "OUT": str(tmp_path / "out"), "DEADLINE": "120", "CORES": "1", "MPS": "1"}
+    control = tmp_path / "bin/nvidia-cuda-mps-control"
+    control.parent.mkdir()
+    control.write_text(f'#!/bin/sh\nif [ $# = 0 ]; then read -r c; else c="$*"; fi\necho "$c" >> {tmp_path}/mps-calls.txt\n')
+    control.chmod(0o755)
+    env = {**os.environ, "OUT": str(tmp_path / "out"), "DEADLINE": "120", "CORES": "1", "MPS": "1",
+           "PATH": f"{control.parent}:{os.environ['PATH']}"}  # fmt: skip
     grid = "grid={table1: [], table3_tasks: [fsdd], table3_units: [LIF], fig5: false}"
     run = subprocess.run(["bash", "tools/device_dag.sh", "-n", "-p", "-C", "seeds=[3]", grid, "--", "table3"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
@@ -272,7 +280,9 @@ def test_the_device_script_adds_its_settings_to_the_users_config(tmp_path):
     assert jobs and all("seed3" in j and "--experiment" not in j for j in jobs)
     assert "mlflow-init" not in log
     assert re.search(r"-C mlflow=.*training=.*seeds=\\\[3\\\]", (tmp_path / "out/device.txt").read_text())
-    assert re.search(r"^mps: (on|could not start)", (tmp_path / "out/device.txt").read_text(), re.M)
+    if not torch.cuda.is_available():
+        assert re.search(r"^mps: could not start", (tmp_path / "out/device.txt").read_text(), re.M)
+        assert (tmp_path / "mps-calls.txt").read_text().split() == ["-d", "quit"]
     refused = subprocess.run(["bash", "tools/device_dag.sh", "--config=seeds=[3]"], cwd=tmp_path, env=env,
                              capture_output=True, text=True, timeout=60)  # fmt: skip
     assert refused.returncode == 2 and "a separate word" in refused.stderr

@@ -63,9 +63,12 @@ if [ "${MPS:-0}" = 1 ]; then
   mps=$(command -v nvidia-cuda-mps-control || ls /usr/local/nvidia/bin/nvidia-cuda-mps-control 2>/dev/null)
   export CUDA_MPS_PIPE_DIRECTORY=/tmp/mps/pipe CUDA_MPS_LOG_DIRECTORY=/tmp/mps/log
   mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
-  if [ -n "$mps" ] && "$mps" -d; then
+  # a daemon that starts may still refuse clients (a container without the rights): one CUDA op as
+  # its client first, or every job would fail
+  if [ -n "$mps" ] && "$mps" -d && timeout 90 python3 -c "import torch; torch.ones(1, device='cuda').add_(1).item()"; then
     echo "mps: on ($mps)" | tee -a "$out/device.txt"
   else
+    [ -z "$mps" ] || echo quit | "$mps" 2> /dev/null
     echo "mps: could not start (${mps:-nvidia-cuda-mps-control not found}); the jobs time-slice" | tee -a "$out/device.txt"
     mps=""
     unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY
