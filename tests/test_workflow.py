@@ -288,6 +288,50 @@ def test_the_device_script_adds_its_settings_to_the_users_config(tmp_path):
     assert refused.returncode == 2 and "a separate word" in refused.stderr
 
 
+def _mps_stand_ins(folder: Path, client_ok: bool) -> dict[str, str]:
+    """A stand-in nvidia-cuda-mps-control that logs its calls (arguments, or the command it reads),
+    and where ``client_ok`` a stand-in python3 whose client check passes; the environment with them."""
+    folder.mkdir()
+    control = folder / "nvidia-cuda-mps-control"
+    control.write_text(f'#!/bin/sh\nif [ $# = 0 ]; then read -r c; else c="$*"; fi\necho "$c" >> {folder}/calls.txt\n')
+    control.chmod(0o755)
+    if client_ok:
+        (folder / "python3").write_text("#!/bin/sh\nexit 0\n")
+        (folder / "python3").chmod(0o755)
+    return {**os.environ, "PATH": f"{folder}:{os.environ['PATH']}", "TMPDIR": str(folder)}
+
+
+def test_with_mps_runs_the_command_under_its_own_server_and_quits_it_however_the_command_ends(tmp_path):
+    """tools/with_mps.sh: the command sees the server's pipe folder, its exit status comes back,
+    the daemon is quit and the temporary folder removed, also when the command is interrupted;
+    where no daemon starts or none takes a client, the command runs without MPS and the first line says so."""
+    script = str(REPO / "tools/with_mps.sh")
+    env = _mps_stand_ins(tmp_path / "ok", client_ok=True)
+    run = subprocess.run(["bash", script, "bash", "-c", "echo pipe=$CUDA_MPS_PIPE_DIRECTORY; exit 3"],
+                         env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert run.returncode == 3 and run.stderr.startswith("mps: on")
+    pipe = run.stdout.strip().removeprefix("pipe=")
+    assert pipe.startswith(str(tmp_path / "ok")) and not Path(pipe).parent.exists()
+    assert (tmp_path / "ok/calls.txt").read_text().split() == ["-d", "quit"]
+    (tmp_path / "ok/calls.txt").unlink()
+    run = subprocess.run(["timeout", "-s", "INT", "2", "bash", script, "sleep", "30"], env=env,
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert run.returncode != 0 and (tmp_path / "ok/calls.txt").read_text().split() == ["-d", "quit"]
+    assert [p.name for p in (tmp_path / "ok").glob("mps.*")] == []
+
+    refused = _mps_stand_ins(tmp_path / "refused", client_ok=False)  # here: no GPU for the client check
+    run = subprocess.run(["bash", script, "bash", "-c", 'echo "pipe=${CUDA_MPS_PIPE_DIRECTORY:-}"'], env=refused,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    if not __import__("torch").cuda.is_available():
+        assert run.returncode == 0 and run.stdout.strip() == "pipe=", run.stderr
+        assert run.stderr.startswith("mps: could not start (the server took no client")
+        assert (tmp_path / "refused/calls.txt").read_text().split() == ["-d", "quit"]
+    missing = {**os.environ, "PATH": "/usr/bin:/bin"}  # no control program: a plain run
+    run = subprocess.run(["bash", script, "true"], env=missing, capture_output=True, text=True, timeout=60)
+    if not Path("/usr/local/nvidia/bin/nvidia-cuda-mps-control").exists():
+        assert run.returncode == 0 and "nvidia-cuda-mps-control not found" in run.stderr
+
+
 def test_a_bad_mirror_heals_after_it_is_fixed(fsdd_tarball, tmp_path):
     garbage = tmp_path / "garbage.tar.gz"
     garbage.write_bytes(fsdd_tarball.read_bytes()[:1_000_000])  # a truncated archive

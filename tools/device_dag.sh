@@ -12,8 +12,8 @@
 #      the logs, benchmarks and settings files, results/partial.jsonl = the epochs in every
 #      checkpoint (what a job cut off at the deadline had done); models.tar.gz = the runs' model.pt files if they
 #      fit in 15 MiB (FSDD's do; MNIST's and SOT's dense readouts do not); snakemake.log, device.txt.
-# MPS=1 runs the jobs as clients of a CUDA MPS server (see below; measured first with
-# benchmarks/gpu_sharing.py --modes mps).
+# MPS=1 runs the jobs as clients of a CUDA MPS server (tools/with_mps.sh; 3.28x the time-sliced
+# aggregate for 8 captured SOT processes on an H200, docs/performance.md).
 # Usage, from the repository root (the device tool's `run` with carry [".device"] and a
 # timeout_s at least DEADLINE + 120 for the install and the packing):
 #   DEADLINE=420 bash tools/device_dag.sh --config scale=workstation \
@@ -55,30 +55,16 @@ for arg in "$@"; do
 done
 [ $placed = 1 ] || args+=(--config "${ours[@]}")
 { printf 'snakemake --cores %s' "$cores"; printf ' %q' "${args[@]}"; echo; } | tee -a "$out/device.txt"
-# MPS=1: the jobs as clients of a CUDA MPS server of this run's own (its kernels from different
-# processes can then run at once; without it the card runs one process's work at a time:
-# docs/performance.md), quit after Snakemake; no setting of the card changes
-mps=""
-if [ "${MPS:-0}" = 1 ]; then
-  mps=$(command -v nvidia-cuda-mps-control || ls /usr/local/nvidia/bin/nvidia-cuda-mps-control 2>/dev/null)
-  export CUDA_MPS_PIPE_DIRECTORY=/tmp/mps/pipe CUDA_MPS_LOG_DIRECTORY=/tmp/mps/log
-  mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
-  # a daemon that starts may still refuse clients (a container without the rights): one CUDA op as
-  # its client first, or every job would fail
-  if [ -n "$mps" ] && "$mps" -d && timeout 90 python3 -c "import torch; torch.ones(1, device='cuda').add_(1).item()"; then
-    echo "mps: on ($mps)" | tee -a "$out/device.txt"
-  else
-    [ -z "$mps" ] || echo quit | "$mps" 2> /dev/null
-    echo "mps: could not start (${mps:-nvidia-cuda-mps-control not found}); the jobs time-slice" | tee -a "$out/device.txt"
-    mps=""
-    unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY
-  fi
-fi
+# MPS=1: the jobs as clients of a CUDA MPS server of this run's own (tools/with_mps.sh: the kernels
+# of different processes then run at once; without it the card runs one process's work at a time,
+# docs/performance.md), quit after Snakemake; where none starts, the jobs time-slice
+wrap=()
+[ "${MPS:-0}" = 1 ] && wrap=(bash tools/with_mps.sh)
 run_start=$(date +%s)
-timeout -s INT -k 60 "$deadline" python3 -m snakemake --cores "$cores" --keep-going --rerun-triggers mtime \
-  "${args[@]}" > "$out/snakemake.log" 2>&1
+timeout -s INT -k 60 "$deadline" "${wrap[@]}" python3 -m snakemake --cores "$cores" --keep-going \
+  --rerun-triggers mtime "${args[@]}" > "$out/snakemake.log" 2>&1
 status=$?
-[ -z "$mps" ] || echo quit | "$mps"
+grep -m 1 '^mps: ' "$out/snakemake.log" | tee -a "$out/device.txt"
 echo "snakemake: exit status $status after $(( $(date +%s) - run_start )) s (124: stopped at the deadline)" \
   | tee -a "$out/device.txt"
 tail -n 15 "$out/snakemake.log"
