@@ -7,17 +7,18 @@
 #   2. eager, packed, captured and captured-packed training steps, trials/s per model and in
 #      aggregate (benchmarks/training_step.py --pack K --device cuda), then packs of 4K SOT LIF models;
 #   3. a SOT LIF step with the units compiled (Triton) against eager (--compile --device cuda);
-#   4. how N captured SOT LIF models share the card: N processes under a CUDA MPS server and N
-#      streams of one process (benchmarks/gpu_sharing.py; N plain processes, 1.02x one on an H100,
-#      were measured on 2026-11-26: add `processes` to its --modes to measure them again);
+#   4. how N captured SOT LIF models share the card: N processes time-sliced and under a CUDA MPS
+#      server at 1, 8 and 16 ways (benchmarks/gpu_sharing.py; at 8 ways MPS ran 3.28x time-sliced on
+#      an H200, 2026-11-26), then 4 processes each training a captured pack of 4 (MPS with packs:
+#      mps_pack.jsonl); N streams of one process are left out (add `streams` to --modes);
 #   5. captured steps with the convolutions' weights channels-last against the default layout
 #      (--layout --device cuda: whether training.channels_last should be on for CUDA too).
-# Each part has its own time limit (TESTS_S, STEPS_S, BIG_PACK_S, COMPILE_S, SHARING_S, LAYOUT_S seconds), so a part
+# Each part has its own time limit (TESTS_S, STEPS_S, BIG_PACK_S, COMPILE_S, SHARING_S, MPS_PACK_S, LAYOUT_S seconds), so a part
 # that hangs leaves the others their time; the JSON lines written before a limit stay.
 # Results go to $OUT (the device tool's folder that comes back) or benchmarks/out/gpu, in two files
 # (the device tool brings back at most 8 from a call): device.txt (the machine, each part's exit
 # status and time) and gpu_check.tar.gz (tests.txt, steps.jsonl, big_pack.jsonl, compile.jsonl,
-# sharing.jsonl, layout.jsonl, errors.txt); stdout repeats the failures' lines and every JSON line.
+# sharing.jsonl, mps_pack.jsonl, layout.jsonl, errors.txt); stdout repeats the failures' lines and every JSON line.
 # Usage (repository root; the git-ignored .device/ folder carried, see DEVELOPERS.md):
 #   bash benchmarks/gpu_check.sh [K, default 4] [units, default "Real LIF BLI BA"]
 set -uo pipefail
@@ -62,13 +63,16 @@ part compile "${COMPILE_S:-300}" "$out/compile.jsonl" "$out/errors.txt" python3 
   --device cuda --threads 1 --repeats 5 --units LIF --tasks sot fsdd
 cat "$out/compile.jsonl"
 part sharing "${SHARING_S:-300}" "$out/sharing.jsonl" "$out/errors.txt" python3 benchmarks/gpu_sharing.py \
-  --device cuda --task sot --unit LIF --ways 1 16 --modes mps streams --seconds 8 --startup 25
+  --device cuda --task sot --unit LIF --ways 1 8 16 --modes processes mps --seconds 8 --startup 25
 cat "$out/sharing.jsonl"
+part mps_pack "${MPS_PACK_S:-150}" "$out/mps_pack.jsonl" "$out/errors.txt" python3 benchmarks/gpu_sharing.py \
+  --device cuda --task sot --unit LIF --ways 4 --pack 4 --modes processes mps --seconds 8 --startup 40
+cat "$out/mps_pack.jsonl"
 part layout "${LAYOUT_S:-120}" "$out/layout.jsonl" "$out/errors.txt" python3 benchmarks/training_step.py --layout \
   --device cuda --sot-readout softargmax --threads 1 --repeats 5 --units LIF BLI Real --tasks sot mnist
 cat "$out/layout.jsonl"
 touch "$out/errors.txt"
-files="tests.txt steps.jsonl big_pack.jsonl compile.jsonl sharing.jsonl layout.jsonl errors.txt"
+files="tests.txt steps.jsonl big_pack.jsonl compile.jsonl sharing.jsonl mps_pack.jsonl layout.jsonl errors.txt"
 # shellcheck disable=SC2086
 (cd "$out" && tar -czf gpu_check.tar.gz $files && rm -f $files)
 echo "results in $out; exit status $status (1: a test or a benchmark failed or ran out of time, see $out)"

@@ -1,13 +1,15 @@
 """How N independent models share one GPU: N processes (with or without MPS) against N threads of one process.
 
     python benchmarks/gpu_sharing.py --device cuda [--task sot] [--unit LIF] [--ways 1 2 4 8 16]
-                                     [--modes processes mps streams] [--seconds 20] [--eager]
+                                     [--modes processes mps streams] [--seconds 20] [--eager] [--pack K]
 
 Each "way" is one model of the task's Table III CRNN training on its own batches (the
 benchmark's random ones, batch and steps as ``training_step.py``'s SETUPS), its step captured as
 a CUDA graph as a training job's is (``glifbench.training.steps.CapturedStep``; ``--eager``: the
-eager step). For each N it reports the aggregate trials/s of N models stepping for ``--seconds``
-at once, and per model:
+eager step); with ``--pack K``, K models trained as one pack (``training.group: seeds``, the
+pack's step captured as one graph likewise), so N ways are N x K models (``models`` in a row;
+MPS with packs). For each N it reports the aggregate trials/s of the models stepping for
+``--seconds`` at once, and per model:
 
 * ``processes``: N processes, one model each -- what N training jobs sharing a card are today
   (Snakemake ``--cores N``, one CPU thread per job). Without MPS the GPU runs one process's
@@ -43,6 +45,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -53,16 +56,44 @@ from training_step import SETUPS, _batch, ready_step  # noqa: E402
 from glifbench.models import build_network  # noqa: E402
 
 
-def build_step(task: str, unit: str, seed: int, device: str, eager: bool):
+def build_step(task: str, unit: str, seed: int, device: str, eager: bool, pack: int = 1):
     """One model and its step as a job runs it (``training_step.ready_step``: captured on CUDA
-    unless ``eager``), warmed up and (captured) run; a call without arguments."""
-    torch.manual_seed(seed)
+    unless ``eager``), warmed up and (captured) run; a call without arguments. With ``pack`` K > 1:
+    K models (seeds ``seed * K`` to ``seed * K + K - 1``) as one pack, the step of a job with
+    ``training.group: seeds`` (``glifbench.training.pack``; captured as one CUDA graph likewise)."""
     steps = SETUPS[task]["steps"]
-    net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
-    batch = _batch(task, SETUPS[task]["batch"], steps, seed=seed, device=device)
-    step = ready_step(net.to(device).record_activity(False), task, batch, device, device == "cuda" and not eager)
+    if pack == 1:
+        torch.manual_seed(seed)
+        net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
+        batch = _batch(task, SETUPS[task]["batch"], steps, seed=seed, device=device)
+        step = ready_step(net.to(device).record_activity(False), task, batch, device, device == "cuda" and not eager)
+        _sync(device)
+        return step
+    from types import SimpleNamespace
+
+    from torch.func import vmap
+    from training_step import _loss
+
+    from glifbench.training.pack import ModelPack, build_pack_step
+    from glifbench.training.steps import CapturedStep
+
+    members, batches = [], []
+    for k in range(seed * pack, seed * pack + pack):
+        torch.manual_seed(k)
+        net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
+        net = net.to(device).record_activity(False)
+        adam = torch.optim.Adam(net.parameters(), lr=1e-4, capturable=device == "cuda")  # as a job's
+        members.append(SimpleNamespace(model=net, optimizer=adam))
+        batches.append(_batch(task, SETUPS[task]["batch"], steps, seed=k, device=device))
+    models = ModelPack(members)
+    models.load()
+    xs, targets = torch.stack([x for x, _ in batches]), torch.stack([t for _, t in batches])
+    captured = device == "cuda" and not eager
+    step = build_pack_step(models, vmap(partial(_loss, task)), 1.0, graphs=captured)
+    for _ in range(CapturedStep.WARMUP + 1 if captured else 1):  # warm-up steps (and the capture)
+        step(xs, targets)
     _sync(device)
-    return step
+    return partial(step, xs, targets)
 
 
 def _sync(device: str) -> None:
@@ -85,7 +116,7 @@ def step_for(step, seconds: float, device: str) -> int:
 def worker(args: argparse.Namespace) -> None:
     """One process's model: ready, then step from ``--start`` (a shared wall-clock time) for ``--seconds``."""
     torch.set_num_threads(1)
-    step = build_step(args.task, args.unit, args.seed, args.device, args.eager)
+    step = build_step(args.task, args.unit, args.seed, args.device, args.eager, args.pack)
     wait = args.start - time.time()
     if wait < 0:
         print(json.dumps({"seed": args.seed, "late_s": -wait}), flush=True)
@@ -100,7 +131,8 @@ def run_processes(args: argparse.Namespace, ways: int, env: dict[str, str] | Non
     (steps of all, the longest wall time)."""
     start = time.time() + args.startup
     cmd = [sys.executable, __file__, "--worker", "--task", args.task, "--unit", args.unit, "--device", args.device,
-           "--seconds", str(args.seconds), "--start", str(start)] + (["--eager"] if args.eager else [])  # fmt: skip
+           "--seconds", str(args.seconds), "--start", str(start), "--pack", str(args.pack)] + \
+        (["--eager"] if args.eager else [])  # fmt: skip
     procs = [subprocess.Popen(cmd + ["--seed", str(k)], stdout=subprocess.PIPE, text=True, env=env)
              for k in range(ways)]  # fmt: skip
     rows = []
@@ -160,7 +192,7 @@ def run_streams(args: argparse.Namespace, ways: int) -> tuple[int, float]:
     models = []
     for k, stream in enumerate(streams):
         with torch.cuda.stream(stream) if stream is not None else nullcontext():  # its graph on its stream
-            models.append(build_step(args.task, args.unit, k, args.device, args.eager))
+            models.append(build_step(args.task, args.unit, k, args.device, args.eager, args.pack))
     counts = [0] * ways
     errors: list[BaseException] = []
     barrier = threading.Barrier(ways + 1)
@@ -197,6 +229,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--seconds", type=float, default=20.0, help="stepping time per measurement")
     parser.add_argument("--startup", type=float, default=40.0, help="seconds the processes get to build and capture")
     parser.add_argument("--eager", action="store_true", help="eager steps instead of captured ones")
+    parser.add_argument("--pack", type=int, default=1,
+                        help="models per way, trained as one pack (training.group: seeds); trials count all of them")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--start", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -208,6 +242,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if args.worker:
         worker(args)
         return []
+    if args.pack < 1:
+        parser.error("--pack must be at least 1")
     batch = SETUPS[args.task]["batch"]
     rows, single = [], {}
     runners = {"processes": run_processes, "mps": run_mps, "streams": run_streams}
@@ -216,7 +252,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             row = {
                 "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu", "task": args.task,
                 "unit": args.unit, "batch": batch, "step": "eager" if args.eager or args.device == "cpu" else "captured",
-                "mode": mode, "models": ways,
+                "mode": mode, "models": ways * args.pack, "ways": ways, "pack": args.pack,
             }  # fmt: skip
             try:
                 steps, seconds = runners[mode](args, ways)
@@ -226,10 +262,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 rows.append({**row, "error": str(error)})  # no MPS here: say so, measure the rest
                 print(json.dumps(rows[-1]), flush=True)
                 break
-            rate = steps * batch / seconds
+            rate = steps * batch * args.pack / seconds
             single.setdefault(mode, rate if ways == 1 else None)
             row.update({"seconds": round(seconds, 1), "trials_per_s_aggregate": round(rate, 1),
-                        "trials_per_s_per_model": round(rate / ways, 1)})  # fmt: skip
+                        "trials_per_s_per_model": round(rate / (ways * args.pack), 1)})  # fmt: skip
             if single[mode]:
                 row["aggregate_over_one"] = round(rate / single[mode], 2)
             rows.append(row)

@@ -40,3 +40,18 @@ def test_the_sharing_benchmark_reports_where_mps_is_unavailable_and_measures_the
     assert [(row["mode"], row["models"]) for row in rows] == [("mps", 1), ("streams", 1), ("streams", 2)]
     assert "--device cuda" in rows[0]["error"] and "trials_per_s_aggregate" not in rows[0]
     assert all(row["trials_per_s_aggregate"] > 0 for row in rows[1:])
+
+
+def test_the_sharing_benchmark_steps_packs_of_models_per_way():
+    """--pack K: each way (a process, or a thread on its own stream) trains K models as one pack,
+    and the rates count all of them."""
+    sharing = load("gpu_sharing")
+    rows = sharing.main(["--device", "cpu", "--task", "fsdd", "--unit", "LIF", "--ways", "1", "2", "--pack", "2",
+                         "--modes", "streams", "processes", "--seconds", "0.3", "--startup", "20"])  # fmt: skip
+    assert [(row["mode"], row["ways"], row["models"]) for row in rows] == [
+        ("streams", 1, 2), ("streams", 2, 4), ("processes", 1, 2), ("processes", 2, 4)]
+    assert all(row["pack"] == 2 and row["trials_per_s_aggregate"] > 0 for row in rows)
+    assert all(row["trials_per_s_per_model"] * row["models"] == pytest.approx(row["trials_per_s_aggregate"], rel=0.01)
+               for row in rows)  # fmt: skip
+    with pytest.raises(SystemExit):
+        sharing.main(["--device", "cpu", "--pack", "0"])
