@@ -203,3 +203,24 @@ def test_study_summary_and_claims_from_validation_only(tmp_path):
     wide = pd.read_csv(tmp_path / "out/summary_wide.csv").set_index("variant")
     assert wide.loc["good", "LIF"] == "96.0 ± 1.0 (3)" and wide.loc["one", "BA"] == "30.0 ± 0.0 (1)"
     assert (tmp_path / "out/study.png").read_bytes()[:4] == b"\x89PNG"
+
+    # a study run in parts: without --partial a missing run is an error; with it, the finished
+    # runs are summarised, the missing cell is "-", the claim lacking a unit is "incomplete"
+    import shutil
+
+    from glifbench.errors import DataError
+
+    shutil.rmtree(study_run_dir("one", "fsdd", "BA", 0, str(tmp_path / "runs")))
+    with pytest.raises(DataError, match="missing"):
+        study_report(tmp_path / "runs", tmp_path / "out2", study, {})
+    study_report(tmp_path / "runs", tmp_path / "out2", study, {}, partial=True)
+    wide = pd.read_csv(tmp_path / "out2/summary_wide.csv").set_index("variant")
+    assert wide.loc["one", "BA"] == "-" and wide.loc["one", "LIF"] == "95.0 ± 0.0 (1)"
+    claims = pd.read_csv(tmp_path / "out2/claims.csv").set_index("variant")
+    assert claims.loc["one", "integrators learn"] == "incomplete (no run yet: BA)"
+    assert claims.loc["good", "integrators learn"] == "yes"
+    assert "PARTIAL: 11 of the 12 planned runs" in (tmp_path / "out2/summary.md").read_text()
+    for run in (tmp_path / "runs").rglob("metrics.csv"):
+        run.unlink()
+    with pytest.raises(DataError, match="no study run is finished"):
+        study_report(tmp_path / "runs", tmp_path / "out3", study, {}, partial=True)

@@ -339,6 +339,8 @@ def _study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, help="folder for the study's tables and figure")
     p.add_argument("--study", type=_json, required=True, help="the study config section (JSON)")
     p.add_argument("--meta", type=_json, default={}, help="scale, seeds, epochs for captions")
+    p.add_argument("--partial", action="store_true",
+                   help="summarise the runs finished so far (a study run in parts; titles say how many)")
 
 
 @command("study", _study_args)
@@ -346,7 +348,7 @@ def study_command(args: argparse.Namespace) -> None:
     """The study's summary, claims per variant and figure, from validation metrics only."""
     from glifbench.analysis.study import study_report
 
-    study_report(args.runs, args.out, args.study, args.meta)
+    study_report(args.runs, args.out, args.study, args.meta, args.partial)
 
 
 def _config_docs_args(p: argparse.ArgumentParser) -> None:

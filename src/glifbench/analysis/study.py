@@ -3,17 +3,23 @@ claims checked per variant (docs/study.md).
 
 Only ``metrics.csv`` (train and validation columns) of study runs is read: study jobs never
 evaluate the test split, so no choice made from these tables has seen it.
+
+A study run in parts (over sessions, on several machines) can be summarised before it is
+complete with ``partial=True``: the runs that exist are read, a missing cell shows as "-", every
+title says how many of the planned runs there are, and a claim whose unit types are not all
+there reads "incomplete" instead of a verdict drawn from the units that happen to be done.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from glifbench.analysis.runs import final_epochs, load_metrics
+from glifbench.analysis.runs import final_epochs, load_metrics, run_dirs_missing
+from glifbench.errors import DataError
 from glifbench.figures.study import plot_study
 from glifbench.layout import study_run_dir
 from glifbench.tables import paper
@@ -22,21 +28,33 @@ from glifbench.tables.claims import all_of, beats, learns
 from glifbench.tasks import task as task_of
 
 
-def study_metrics(runs_root: Path, study: Mapping[str, Any]) -> pd.DataFrame:
-    """Every epoch of every study run, with a ``variant`` column."""
+def planned_runs(runs_root: Path, study: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Every study run's folder, per variant (its seeds, or the study's)."""
+    return {variant: [study_run_dir(variant, t, u, s, str(runs_root)) for t in study["tasks"]
+                      for u in study["units"] for s in study["variants"][variant].get("seeds", study["seeds"])]
+            for variant in study["variants"]}  # fmt: skip
+
+
+def study_metrics(runs_root: Path, study: Mapping[str, Any], partial: bool = False) -> pd.DataFrame:
+    """Every epoch of every study run, with a ``variant`` column; with ``partial`` only the runs
+    that are there (``metrics.csv`` and ``config.json``), at least one."""
     frames = []
-    for variant in study["variants"]:
-        seeds = study["variants"][variant].get("seeds", study["seeds"])
-        dirs = [study_run_dir(variant, t, u, s, str(runs_root)) for t in study["tasks"] for u in study["units"]
-                for s in seeds]  # fmt: skip
+    for variant, dirs in planned_runs(runs_root, study).items():
+        if partial:
+            dirs = [d for d in dirs if not run_dirs_missing([d], ("metrics.csv", "config.json"))]
+            if not dirs:
+                continue
         frame = load_metrics(dirs)
         frame.insert(0, "variant", variant)
         frames.append(frame)
+    if not frames:
+        raise DataError(f"no study run is finished under {runs_root}")
     return pd.concat(frames, ignore_index=True)
 
 
 def summary_table(metrics: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
-    """Mean, sd and n over seeds of each (variant, task, unit)'s last-epoch validation metric."""
+    """Mean, sd and n over seeds of each (variant, task, unit)'s last-epoch validation metric
+    (a cell without runs, in a partial study, is left out)."""
     final = final_epochs(metrics, by=("variant", "task", "arch", "unit", "seed"))
     rows = []
     for variant in study["variants"]:
@@ -44,6 +62,8 @@ def summary_table(metrics: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
             task = task_of(name)
             for unit in study["units"]:
                 runs = final[(final.variant == variant) & (final.task == name) & (final.unit == unit)]
+                if runs.empty:
+                    continue
                 stat = summarise(runs[f"val_{task.metric}"] * task.scale)
                 rows.append({"variant": variant, "task": name, "unit": unit, "metric": f"validation {task.metric_label}",
                              "mean": stat["mean"], "sd": stat["sd"], "n": stat["n"],
@@ -51,12 +71,18 @@ def summary_table(metrics: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def claims_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per (variant, task): does each of the paper's Table III claims hold on validation data?"""
+def claims_table(summary: pd.DataFrame, units: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per (variant, task): does each of the paper's Table III claims hold on validation data?
+    With the study's ``units``, a (variant, task) that lacks any of them says "incomplete"."""
     rows = []
     for (variant, name), group in summary.groupby(["variant", "task"], sort=False):
         task = task_of(name)
         stats = {r.unit: {"mean": r.mean, "sd": r.sd, "n": r.n} for r in group.itertuples()}
+        missing = [u for u in units or () if u not in stats]
+        if missing:
+            rows.append({"variant": variant, "task": name,
+                         "integrators learn": f"incomplete (no run yet: {' '.join(missing)})"})  # fmt: skip
+            continue
         integrators = [u for u in paper.INTEGRATORS if u in stats]
         others = [u for u in paper.NON_INTEGRATORS if u in stats]
         row = {"variant": variant, "task": name}
@@ -82,24 +108,34 @@ def claims_table(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def wide_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """One row per (task, variant), one column per unit: "mean ± sd (n)" -- the screen at a glance."""
+def wide_table(summary: pd.DataFrame, units: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per (task, variant), one column per unit (the study's ``units`` in order, "-" where
+    a partial study has no run yet): "mean ± sd (n)" -- the screen at a glance."""
     rows = []
     for (name, variant), group in summary.groupby(["task", "variant"], sort=False):
         digits = task_of(name).digits
         row = {"task": name, "variant": variant}
-        row.update({r.unit: f"{r.mean:.{digits}f} ± {r.sd:.{digits}f} ({r.n})" for r in group.itertuples()})
+        cells = {r.unit: f"{r.mean:.{digits}f} ± {r.sd:.{digits}f} ({r.n})" for r in group.itertuples()}
+        row.update({u: cells.get(u, "-") for u in units} if units else cells)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def study_report(runs_root: Path, out: Path, study: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
-    """summary.{csv,md,html}, claims.{csv,md,html} and study.png in ``out``."""
-    metrics = study_metrics(runs_root, study)
+def study_report(runs_root: Path, out: Path, study: Mapping[str, Any], meta: Mapping[str, Any],
+                 partial: bool = False) -> None:  # fmt: skip
+    """summary.{csv,md,html}, claims.{csv,md,html} and study.png in ``out``; ``partial``: from
+    the runs finished so far (the module's docstring), said in every title."""
+    metrics = study_metrics(runs_root, study, partial)
     summary = summary_table(metrics, study)
     note = "validation data, last epoch, mean ± sd over each variant's seeds"
+    if partial:
+        planned = sum(len(dirs) for dirs in planned_runs(runs_root, study).values())
+        runs = len(metrics.groupby(["variant", "task", "arch", "unit", "seed"]))
+        note += f"; PARTIAL: {runs} of the {planned} planned runs"
+    units = list(study["units"])
     write_table(summary, out / "summary", f"Study: validation metric per variant, task and unit -- {note}")
-    write_table(wide_table(summary), out / "summary_wide", f"Study: validation metric, unit types side by side -- {note}")
-    write_table(claims_table(summary), out / "claims", f"Study: the paper's claims per variant -- {note}")
+    write_table(wide_table(summary, units), out / "summary_wide",
+                f"Study: validation metric, unit types side by side -- {note}")  # fmt: skip
+    write_table(claims_table(summary, units), out / "claims", f"Study: the paper's claims per variant -- {note}")
     plot_study(summary, list(study["variants"]), out / "study.png", f"Study ({note})")
 
