@@ -271,6 +271,15 @@ def test_the_device_script_adds_its_settings_to_the_users_config(tmp_path):
     control.chmod(0o755)
     env = {**os.environ, "OUT": str(tmp_path / "out"), "DEADLINE": "120", "CORES": "1", "MPS": "1",
            "PATH": f"{control.parent}:{os.environ['PATH']}"}  # fmt: skip
+    # an unfinished study job's checkpoint (and the weights file it names), a finished job's
+    unfinished = tmp_path / "results/study/checkpoints/v/fsdd/CRNN/LIF/seed0.pt"
+    finished = tmp_path / "results/checkpoints/fsdd/CRNN/BA/seed0.pt"
+    for checkpoint in (unfinished, finished):
+        checkpoint.parent.mkdir(parents=True)
+        torch.save({"history": [{"epoch": 1}], "weights": "seed0-e0001.weights.pt"}, checkpoint)
+        torch.save({}, checkpoint.parent / "seed0-e0001.weights.pt")
+    (tmp_path / "results/runs/fsdd/CRNN/BA/seed0").mkdir(parents=True)
+    (tmp_path / "results/runs/fsdd/CRNN/BA/seed0/metrics.csv").write_text("epoch\n1\n")
     grid = "grid={table1: [], table3_tasks: [fsdd], table3_units: [LIF], fig5: false}"
     run = subprocess.run(["bash", "tools/device_dag.sh", "-n", "-p", "-C", "seeds=[3]", grid, "--", "table3"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
@@ -280,6 +289,14 @@ def test_the_device_script_adds_its_settings_to_the_users_config(tmp_path):
     assert jobs and all("seed3" in j and "--experiment" not in j for j in jobs)
     assert "mlflow-init" not in log
     assert re.search(r"-C mlflow=.*training=.*seeds=\\\[3\\\]", (tmp_path / "out/device.txt").read_text())
+    partial = [json.loads(line) for line in (tmp_path / "results/partial.jsonl").read_text().splitlines()]
+    assert sorted(p["checkpoint"] for p in partial) == [str(finished.relative_to(tmp_path)),
+                                                         str(unfinished.relative_to(tmp_path))]  # fmt: skip
+    import tarfile
+
+    with tarfile.open(tmp_path / "out/checkpoints.tar.gz") as archive:  # the unfinished job's files only
+        assert sorted(archive.getnames()) == ["results/study/checkpoints/v/fsdd/CRNN/LIF/seed0-e0001.weights.pt",
+                                              "results/study/checkpoints/v/fsdd/CRNN/LIF/seed0.pt"]  # fmt: skip
     if not torch.cuda.is_available():
         assert re.search(r"^mps: could not start", (tmp_path / "out/device.txt").read_text(), re.M)
         assert (tmp_path / "mps-calls.txt").read_text().split() == ["-d", "quit"]

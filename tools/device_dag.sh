@@ -11,7 +11,9 @@
 #      timing.csv, config.json, test.json, activity.json), the study's summary files, the tables,
 #      the logs, benchmarks and settings files, results/partial.jsonl = the epochs in every
 #      checkpoint (what a job cut off at the deadline had done); models.tar.gz = the runs' model.pt files if they
-#      fit in 15 MiB (FSDD's do; MNIST's and SOT's dense readouts do not); snakemake.log, device.txt.
+#      fit in 15 MiB (FSDD's do; MNIST's and SOT's dense readouts do not); checkpoints.tar.gz = the
+#      checkpoints of the jobs left unfinished, if they fit in 15 MiB (to continue them here or on
+#      the next device: DEVELOPERS.md); snakemake.log, device.txt.
 # MPS=1 runs the jobs as clients of a CUDA MPS server (tools/with_mps.sh; 3.28x the time-sliced
 # aggregate for 8 captured SOT processes on an H200, docs/performance.md).
 # Usage, from the repository root (the device tool's `run` with carry [".device"] and a
@@ -69,9 +71,13 @@ echo "snakemake: exit status $status after $(( $(date +%s) - run_start )) s (124
   | tee -a "$out/device.txt"
 tail -n 15 "$out/snakemake.log"
 
-# jobs cut off at the deadline: the epochs their checkpoints hold (history rows), one JSON line each
-python3 - > results/partial.jsonl <<'PY' || echo "reading the checkpoints failed" >&2
-import json, pathlib, torch
+# jobs cut off at the deadline: the epochs their checkpoints hold (history rows), one JSON line
+# each; and the files of those checkpoints (the checkpoint and the weights file it names) for
+# checkpoints.tar.gz: results/checkpoints/<job>.pt belongs to results/runs/<job>/ (the study's
+# likewise), a job whose run has no metrics.csv yet is unfinished
+python3 - > results/partial.jsonl 3> /tmp/unfinished.txt <<'PY' || echo "reading the checkpoints failed" >&2
+import json, os, pathlib, torch
+unfinished = os.fdopen(3, "w")
 for path in sorted(pathlib.Path("results").rglob("checkpoints/**/*.pt")):
     if path.name.endswith(".weights.pt"):  # a checkpoint's weights file: no history in it
         continue
@@ -82,6 +88,10 @@ for path in sorted(pathlib.Path("results").rglob("checkpoints/**/*.pt")):
         continue
     if isinstance(saved, dict) and "history" in saved:
         print(json.dumps({"checkpoint": str(path), "history": saved["history"]}, default=str))
+        run = pathlib.Path(str(path.with_suffix("")).replace("/checkpoints/", "/runs/", 1))
+        if not (run / "metrics.csv").is_file():
+            files = [path] + ([path.parent / saved["weights"]] if "weights" in saved else [])
+            print("\n".join(str(f) for f in files if f.is_file()), file=unfinished)
 PY
 small=$(mktemp)
 {
@@ -99,6 +109,15 @@ if [ -s "$small" ]; then
     mv /tmp/models.tar.gz "$out/"
   else
     echo "models.tar.gz left behind: $(stat -c %s /tmp/models.tar.gz) bytes" | tee -a "$out/device.txt"
+  fi
+fi
+# the unfinished jobs' checkpoints, to continue them elsewhere (DEVELOPERS.md) if they fit in 15 MiB
+if [ -s /tmp/unfinished.txt ]; then
+  tar -czf /tmp/checkpoints.tar.gz -T /tmp/unfinished.txt
+  if [ "$(stat -c %s /tmp/checkpoints.tar.gz)" -le $(( 15 * 1024 * 1024 )) ]; then
+    mv /tmp/checkpoints.tar.gz "$out/"
+  else
+    echo "checkpoints.tar.gz left behind: $(stat -c %s /tmp/checkpoints.tar.gz) bytes" | tee -a "$out/device.txt"
   fi
 fi
 echo "runs finished: $(tar -tzf "$out/results.tar.gz" | grep -c 'metrics.csv$'); total $(( $(date +%s) - start )) s" \
