@@ -322,6 +322,8 @@ def test_with_mps_runs_the_command_under_its_own_server_and_quits_it_however_the
     """tools/with_mps.sh: the command sees the server's pipe folder, its exit status comes back,
     the daemon is quit and the temporary folder removed, also when the command is interrupted;
     where no daemon starts or none takes a client, the command runs without MPS and the first line says so."""
+    import shutil
+
     script = str(REPO / "tools/with_mps.sh")
     env = _mps_stand_ins(tmp_path / "ok", client_ok=True)
     run = subprocess.run(["bash", script, "bash", "-c", "echo pipe=$CUDA_MPS_PIPE_DIRECTORY; exit 3"],
@@ -345,7 +347,7 @@ def test_with_mps_runs_the_command_under_its_own_server_and_quits_it_however_the
         assert (tmp_path / "refused/calls.txt").read_text().split() == ["-d", "quit"]
     missing = {**os.environ, "PATH": "/usr/bin:/bin"}  # no control program: a plain run
     run = subprocess.run(["bash", script, "true"], env=missing, capture_output=True, text=True, timeout=60)
-    if not Path("/usr/local/nvidia/bin/nvidia-cuda-mps-control").exists():
+    if shutil.which("nvidia-cuda-mps-control", path="/usr/bin:/bin:/usr/local/nvidia/bin") is None:
         assert run.returncode == 0 and "nvidia-cuda-mps-control not found" in run.stderr
 
 

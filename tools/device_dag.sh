@@ -63,7 +63,9 @@ done
 wrap=()
 [ "${MPS:-0}" = 1 ] && wrap=(bash tools/with_mps.sh)
 run_start=$(date +%s)
-timeout -s INT -k 60 "$deadline" "${wrap[@]}" python3 -m snakemake --cores "$cores" --keep-going \
+# the deadline stops Snakemake only (timeout signals its own process group): the MPS wrapper
+# outside it always lives to quit its daemon
+"${wrap[@]}" timeout -s INT -k 60 "$deadline" python3 -m snakemake --cores "$cores" --keep-going \
   --rerun-triggers mtime "${args[@]}" > "$out/snakemake.log" 2>&1
 status=$?
 grep -m 1 '^mps: ' "$out/snakemake.log" | tee -a "$out/device.txt"
@@ -75,7 +77,8 @@ tail -n 15 "$out/snakemake.log"
 # each; and the files of those checkpoints (the checkpoint and the weights file it names) for
 # checkpoints.tar.gz: results/checkpoints/<job>.pt belongs to results/runs/<job>/ (the study's
 # likewise), a job whose run has no metrics.csv yet is unfinished
-python3 - > results/partial.jsonl 3> /tmp/unfinished.txt <<'PY' || echo "reading the checkpoints failed" >&2
+unfinished=$(mktemp)
+python3 - > results/partial.jsonl 3> "$unfinished" <<'PY' || echo "reading the checkpoints failed" >&2
 import json, os, pathlib, torch
 unfinished = os.fdopen(3, "w")
 for path in sorted(pathlib.Path("results").rglob("checkpoints/**/*.pt")):
@@ -112,14 +115,14 @@ if [ -s "$small" ]; then
   fi
 fi
 # the unfinished jobs' checkpoints, to continue them elsewhere (DEVELOPERS.md) if they fit in 15 MiB
-if [ -s /tmp/unfinished.txt ]; then
-  tar -czf /tmp/checkpoints.tar.gz -T /tmp/unfinished.txt
-  if [ "$(stat -c %s /tmp/checkpoints.tar.gz)" -le $(( 15 * 1024 * 1024 )) ]; then
-    mv /tmp/checkpoints.tar.gz "$out/"
-  else
-    echo "checkpoints.tar.gz left behind: $(stat -c %s /tmp/checkpoints.tar.gz) bytes" | tee -a "$out/device.txt"
+if [ -s "$unfinished" ]; then
+  tar -czf "$out/checkpoints.tar.gz" -T "$unfinished"
+  if [ "$(stat -c %s "$out/checkpoints.tar.gz")" -gt $(( 15 * 1024 * 1024 )) ]; then
+    echo "checkpoints.tar.gz left behind: $(stat -c %s "$out/checkpoints.tar.gz") bytes" | tee -a "$out/device.txt"
+    rm "$out/checkpoints.tar.gz"
   fi
 fi
+rm -f "$unfinished"
 echo "runs finished: $(tar -tzf "$out/results.tar.gz" | grep -c 'metrics.csv$'); total $(( $(date +%s) - start )) s" \
   | tee -a "$out/device.txt"
 exit $status
