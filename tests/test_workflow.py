@@ -331,11 +331,11 @@ def test_with_mps_runs_the_command_under_its_own_server_and_quits_it_however_the
     assert run.returncode == 3 and run.stderr.startswith("mps: on")
     pipe = run.stdout.strip().removeprefix("pipe=")
     assert pipe.startswith(str(tmp_path / "ok")) and not Path(pipe).parent.exists()
-    assert (tmp_path / "ok/calls.txt").read_text().split() == ["-d", "quit"]
+    assert (tmp_path / "ok/calls.txt").read_text().split() == ["-d", "get_server_list", "quit"]
     (tmp_path / "ok/calls.txt").unlink()
     run = subprocess.run(["timeout", "-s", "INT", "2", "bash", script, "sleep", "30"], env=env,
                          capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert run.returncode != 0 and (tmp_path / "ok/calls.txt").read_text().split() == ["-d", "quit"]
+    assert run.returncode != 0 and (tmp_path / "ok/calls.txt").read_text().split() == ["-d", "get_server_list", "quit"]
     assert [p.name for p in (tmp_path / "ok").glob("mps.*")] == []
 
     refused = _mps_stand_ins(tmp_path / "refused", client_ok=False)  # here: no GPU for the client check

@@ -44,7 +44,8 @@ fi
 if [ -n "$why" ]; then
   echo "mps: could not start ($why); the command runs time-sliced" >&2
   unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY
-else
-  echo "mps: on ($control, pipe $CUDA_MPS_PIPE_DIRECTORY)" >&2
+else  # the server the client check started, by its process id (a record that MPS is in use)
+  server=$(echo get_server_list | "$control" 2> /dev/null | tr '\n' ' ')
+  echo "mps: on ($control, pipe $CUDA_MPS_PIPE_DIRECTORY, server: ${server:-none listed})" >&2
 fi
 "$@"
