@@ -211,15 +211,17 @@ def test_study_summary_and_claims_from_validation_only(tmp_path):
     from glifbench.errors import DataError
 
     shutil.rmtree(study_run_dir("one", "fsdd", "BA", 0, str(tmp_path / "runs")))
+    study = {**study, "variants": {**study["variants"], "later": {"seeds": [0]}}}  # none of its runs yet
     with pytest.raises(DataError, match="missing"):
         study_report(tmp_path / "runs", tmp_path / "out2", study, {})
     study_report(tmp_path / "runs", tmp_path / "out2", study, {}, partial=True)
     wide = pd.read_csv(tmp_path / "out2/summary_wide.csv").set_index("variant")
     assert wide.loc["one", "BA"] == "-" and wide.loc["one", "LIF"] == "95.0 ± 0.0 (1)"
+    assert wide.loc["later"].tolist() == ["fsdd", "-", "-", "-"]
     claims = pd.read_csv(tmp_path / "out2/claims.csv").set_index("variant")
     assert claims.loc["one", "integrators learn"] == "incomplete (no run yet: BA)"
     assert claims.loc["good", "integrators learn"] == "yes"
-    assert "PARTIAL: 11 of the 12 planned runs" in (tmp_path / "out2/summary.md").read_text()
+    assert "PARTIAL: 11 of the 15 planned runs" in (tmp_path / "out2/summary.md").read_text()
     for run in (tmp_path / "runs").rglob("metrics.csv"):
         run.unlink()
     with pytest.raises(DataError, match="no study run is finished"):

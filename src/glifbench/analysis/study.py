@@ -108,15 +108,21 @@ def claims_table(summary: pd.DataFrame, units: Sequence[str] | None = None) -> p
     return pd.DataFrame(rows)
 
 
-def wide_table(summary: pd.DataFrame, units: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per (task, variant), one column per unit (the study's ``units`` in order, "-" where
-    a partial study has no run yet): "mean ± sd (n)" -- the screen at a glance."""
+def wide_table(summary: pd.DataFrame, study: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """One row per (task, variant), one column per unit: "mean ± sd (n)" -- the screen at a
+    glance. With the ``study``, every task, variant and unit it plans in its order, "-" where a
+    partial study has no run yet."""
     rows = []
-    for (name, variant), group in summary.groupby(["task", "variant"], sort=False):
+    if study is None:
+        keys = list(summary.groupby(["task", "variant"], sort=False).groups)
+    else:
+        keys = [(name, variant) for name in study["tasks"] for variant in study["variants"]]
+    for name, variant in keys:
+        group = summary[(summary.task == name) & (summary.variant == variant)]
         digits = task_of(name).digits
         row = {"task": name, "variant": variant}
         cells = {r.unit: f"{r.mean:.{digits}f} ± {r.sd:.{digits}f} ({r.n})" for r in group.itertuples()}
-        row.update({u: cells.get(u, "-") for u in units} if units else cells)
+        row.update({u: cells.get(u, "-") for u in study["units"]} if study is not None else cells)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -134,7 +140,7 @@ def study_report(runs_root: Path, out: Path, study: Mapping[str, Any], meta: Map
         note += f"; PARTIAL: {runs} of the {planned} planned runs"
     units = list(study["units"])
     write_table(summary, out / "summary", f"Study: validation metric per variant, task and unit -- {note}")
-    write_table(wide_table(summary, units), out / "summary_wide",
+    write_table(wide_table(summary, study), out / "summary_wide",
                 f"Study: validation metric, unit types side by side -- {note}")  # fmt: skip
     write_table(claims_table(summary, units), out / "claims", f"Study: the paper's claims per variant -- {note}")
     plot_study(summary, list(study["variants"]), out / "study.png", f"Study ({note})")
