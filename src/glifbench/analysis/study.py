@@ -71,14 +71,14 @@ def summary_table(metrics: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def claims_table(summary: pd.DataFrame, units: Sequence[str] | None = None) -> pd.DataFrame:
+def claims_table(summary: pd.DataFrame, units: Sequence[str]) -> pd.DataFrame:
     """Per (variant, task): does each of the paper's Table III claims hold on validation data?
-    With the study's ``units``, a (variant, task) that lacks any of them says "incomplete"."""
+    A (variant, task) that lacks any of the study's ``units`` (a partial study) says "incomplete"."""
     rows = []
     for (variant, name), group in summary.groupby(["variant", "task"], sort=False):
         task = task_of(name)
         stats = {r.unit: {"mean": r.mean, "sd": r.sd, "n": r.n} for r in group.itertuples()}
-        missing = [u for u in units or () if u not in stats]
+        missing = [u for u in units if u not in stats]
         if missing:
             rows.append({"variant": variant, "task": name,
                          "integrators learn": f"incomplete (no run yet: {' '.join(missing)})"})  # fmt: skip
@@ -108,22 +108,16 @@ def claims_table(summary: pd.DataFrame, units: Sequence[str] | None = None) -> p
     return pd.DataFrame(rows)
 
 
-def wide_table(summary: pd.DataFrame, study: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """One row per (task, variant), one column per unit: "mean ± sd (n)" -- the screen at a
-    glance. With the ``study``, every task, variant and unit it plans in its order, "-" where a
-    partial study has no run yet."""
+def wide_table(summary: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per (task, variant) the ``study`` plans, one column per unit, in its order:
+    "mean ± sd (n)" -- the screen at a glance; "-" where a partial study has no run yet."""
     rows = []
-    if study is None:
-        keys = list(summary.groupby(["task", "variant"], sort=False).groups)
-    else:
-        keys = [(name, variant) for name in study["tasks"] for variant in study["variants"]]
-    for name, variant in keys:
-        group = summary[(summary.task == name) & (summary.variant == variant)]
+    for name in study["tasks"]:
         digits = task_of(name).digits
-        row = {"task": name, "variant": variant}
-        cells = {r.unit: f"{r.mean:.{digits}f} ± {r.sd:.{digits}f} ({r.n})" for r in group.itertuples()}
-        row.update({u: cells.get(u, "-") for u in study["units"]} if study is not None else cells)
-        rows.append(row)
+        for variant in study["variants"]:
+            group = summary[(summary.task == name) & (summary.variant == variant)]
+            cells = {r.unit: f"{r.mean:.{digits}f} ± {r.sd:.{digits}f} ({r.n})" for r in group.itertuples()}
+            rows.append({"task": name, "variant": variant} | {u: cells.get(u, "-") for u in study["units"]})
     return pd.DataFrame(rows)
 
 
@@ -138,10 +132,9 @@ def study_report(runs_root: Path, out: Path, study: Mapping[str, Any], meta: Map
         planned = sum(len(dirs) for dirs in planned_runs(runs_root, study).values())
         runs = len(metrics.groupby(["variant", "task", "arch", "unit", "seed"]))
         note += f"; PARTIAL: {runs} of the {planned} planned runs"
-    units = list(study["units"])
     write_table(summary, out / "summary", f"Study: validation metric per variant, task and unit -- {note}")
     write_table(wide_table(summary, study), out / "summary_wide",
                 f"Study: validation metric, unit types side by side -- {note}")  # fmt: skip
-    write_table(claims_table(summary, units), out / "claims", f"Study: the paper's claims per variant -- {note}")
+    write_table(claims_table(summary, study["units"]), out / "claims", f"Study: the paper's claims per variant -- {note}")
     plot_study(summary, list(study["variants"]), out / "study.png", f"Study ({note})")
 
