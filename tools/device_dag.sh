@@ -105,24 +105,19 @@ small=$(mktemp)
   find results/logs results/benchmarks results/settings -type f 2>/dev/null
 } | sort > "$small"
 tar -czf "$out/results.tar.gz" -T "$small"
+# $out/NAME = the files listed in LIST (links followed), if there are any and they fit in 15 MiB
+pack_small() {
+  [ -s "$2" ] || return 0
+  tar -czhf "$out/$1" -T "$2"
+  if [ "$(stat -c %s "$out/$1")" -gt $(( 15 * 1024 * 1024 )) ]; then
+    echo "$1 left behind: $(stat -c %s "$out/$1") bytes" | tee -a "$out/device.txt"
+    rm "$out/$1"
+  fi
+}
 find results -path '*runs/*' -name model.pt 2>/dev/null | sort > "$small"
-if [ -s "$small" ]; then
-  tar -czhf /tmp/models.tar.gz -T "$small"
-  if [ "$(stat -c %s /tmp/models.tar.gz)" -le $(( 15 * 1024 * 1024 )) ]; then
-    mv /tmp/models.tar.gz "$out/"
-  else
-    echo "models.tar.gz left behind: $(stat -c %s /tmp/models.tar.gz) bytes" | tee -a "$out/device.txt"
-  fi
-fi
-# the unfinished jobs' checkpoints, to continue them elsewhere (DEVELOPERS.md) if they fit in 15 MiB
-if [ -s "$unfinished" ]; then
-  tar -czf "$out/checkpoints.tar.gz" -T "$unfinished"
-  if [ "$(stat -c %s "$out/checkpoints.tar.gz")" -gt $(( 15 * 1024 * 1024 )) ]; then
-    echo "checkpoints.tar.gz left behind: $(stat -c %s "$out/checkpoints.tar.gz") bytes" | tee -a "$out/device.txt"
-    rm "$out/checkpoints.tar.gz"
-  fi
-fi
-rm -f "$unfinished"
+pack_small models.tar.gz "$small"
+pack_small checkpoints.tar.gz "$unfinished"  # to continue them elsewhere (DEVELOPERS.md)
+rm -f "$small" "$unfinished"
 echo "runs finished: $(tar -tzf "$out/results.tar.gz" | grep -c 'metrics.csv$'); total $(( $(date +%s) - start )) s" \
   | tee -a "$out/device.txt"
 exit $status

@@ -22,11 +22,11 @@ folder=$(mktemp -d "${TMPDIR:-/tmp}/mps.XXXXXX")
 export CUDA_MPS_PIPE_DIRECTORY=$folder/pipe CUDA_MPS_LOG_DIRECTORY=$folder/log
 mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
 started=0
-quit() {
+stop() {  # the daemon, once
   [ $started = 0 ] || echo quit | "$control" > /dev/null 2>&1
-  rm -rf "$folder"
+  started=0
 }
-trap quit EXIT
+trap 'stop; rm -rf "$folder"' EXIT
 if [ -z "$control" ]; then
   why="nvidia-cuda-mps-control not found"
 elif ! "$control" -d; then
@@ -37,8 +37,7 @@ else
     why=""
   else
     why="the server took no client: no GPU, or no rights to run one"
-    echo quit | "$control" > /dev/null 2>&1
-    started=0
+    stop
   fi
 fi
 if [ -n "$why" ]; then
