@@ -47,55 +47,29 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from functools import partial
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from training_step import SETUPS, _batch, ready_step  # noqa: E402
-
-from glifbench.models import build_network  # noqa: E402
+from training_step import SETUPS, _batch, bench_network, ready_pack, ready_pack_step, ready_step  # noqa: E402
 
 
 def build_step(task: str, unit: str, seed: int, device: str, eager: bool, pack: int = 1):
     """One model and its step as a job runs it (``training_step.ready_step``: captured on CUDA
     unless ``eager``), warmed up and (captured) run; a call without arguments. With ``pack`` K > 1:
     K models (seeds ``seed * K`` to ``seed * K + K - 1``) as one pack, the step of a job with
-    ``training.group: seeds`` (``glifbench.training.pack``; captured as one CUDA graph likewise)."""
-    steps = SETUPS[task]["steps"]
-    if pack == 1:
-        torch.manual_seed(seed)
-        net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
-        batch = _batch(task, SETUPS[task]["batch"], steps, seed=seed, device=device)
-        step = ready_step(net.to(device).record_activity(False), task, batch, device, device == "cuda" and not eager)
-        _sync(device)
-        return step
-    from types import SimpleNamespace
-
-    from torch.func import vmap
-    from training_step import _loss
-
-    from glifbench.training.pack import ModelPack, build_pack_step
-    from glifbench.training.steps import CapturedStep
-
-    members, batches = [], []
-    for k in range(seed * pack, seed * pack + pack):
-        torch.manual_seed(k)
-        net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
-        net = net.to(device).record_activity(False)
-        adam = torch.optim.Adam(net.parameters(), lr=1e-4, capturable=device == "cuda")  # as a job's
-        members.append(SimpleNamespace(model=net, optimizer=adam))
-        batches.append(_batch(task, SETUPS[task]["batch"], steps, seed=k, device=device))
-    models = ModelPack(members)
-    models.load()
-    xs, targets = torch.stack([x for x, _ in batches]), torch.stack([t for _, t in batches])
+    ``training.group: seeds`` (``training_step.ready_pack_step``; captured as one CUDA graph likewise)."""
     captured = device == "cuda" and not eager
-    step = build_pack_step(models, vmap(partial(_loss, task)), 1.0, graphs=captured)
-    for _ in range(CapturedStep.WARMUP + 1 if captured else 1):  # warm-up steps (and the capture)
-        step(xs, targets)
+    if pack == 1:
+        steps = SETUPS[task]["steps"]
+        net = bench_network(task, unit, seed, device, n_steps=steps)
+        step = ready_step(net, task, _batch(task, SETUPS[task]["batch"], steps, seed=seed, device=device), device, captured)
+    else:
+        models, _, _, batches = ready_pack(task, unit, list(range(seed * pack, seed * pack + pack)), device)
+        step = ready_pack_step(models, task, batches, captured)
     _sync(device)
-    return partial(step, xs, targets)
+    return step
 
 
 def _sync(device: str) -> None:

@@ -157,6 +157,51 @@ def _median_seconds(step, repeats: int, device: str = "cpu") -> float:
     return sorted(times[1:])[len(times[1:]) // 2]
 
 
+def bench_network(task: str, unit: str, seed: int = 0, device: str = "cpu", **kwargs) -> nn.Module:
+    """The task's Table III CRNN with ``unit`` as the benchmarks time it: built after
+    ``torch.manual_seed(seed)`` with the presets' initial gain (1 for Real, 4 for the binary units),
+    activity recording off, on ``device``; ``kwargs`` go to ``build_network`` (``n_steps``, ``readout``)."""
+    torch.manual_seed(seed)
+    net = build_network(task, "CRNN", unit, init_gain=1.0 if unit == "Real" else 4.0, **kwargs)
+    return net.to(device).record_activity(False)
+
+
+def job_adam(net: nn.Module, device: str) -> torch.optim.Adam:
+    """Adam as a training job builds it: capturable on CUDA (``glifbench.training.trainer.start_job``)."""
+    return torch.optim.Adam(net.parameters(), lr=1e-4, capturable=device == "cuda")
+
+
+def ready_pack(task: str, unit: str, seeds: list[int], device: str):
+    """One model per seed (``bench_network``), each with its Adam and its own batch (drawn with
+    its seed), and the same models loaded as one ``glifbench.training.pack.ModelPack``: returns
+    ``(pack, nets, optimizers, batches)``."""
+    from types import SimpleNamespace
+
+    from glifbench.training.pack import ModelPack
+
+    setup = SETUPS[task]
+    nets = [bench_network(task, unit, k, device, n_steps=setup["steps"]) for k in seeds]
+    opts = [job_adam(net, device) for net in nets]
+    batches = [_batch(task, setup["batch"], setup["steps"], seed=k, device=device) for k in seeds]
+    pack = ModelPack([SimpleNamespace(model=net, optimizer=opt) for net, opt in zip(nets, opts)])
+    pack.load()
+    return pack, nets, opts, batches
+
+
+def ready_pack_step(pack, task: str, batches: list[tuple[torch.Tensor, torch.Tensor]], captured: bool):
+    """The pack's training step (one vmapped step, per-model clipping at 1; captured as one CUDA
+    graph if ``captured``) on the models' stacked ``batches``, warmed up (and captured), as
+    ``ready_step`` readies one model's: a call without arguments."""
+    from glifbench.training.pack import build_pack_step
+    from glifbench.training.steps import CapturedStep
+
+    xs, targets = torch.stack([x for x, _ in batches]), torch.stack([t for _, t in batches])
+    step = build_pack_step(pack, vmap(partial(_loss, task)), 1.0, graphs=captured)
+    for _ in range(CapturedStep.WARMUP + 1 if captured else 1):  # warm-up steps (and the capture)
+        step(xs, targets)
+    return partial(step, xs, targets)
+
+
 def time_step(model: nn.Module, task: str, batch: int, steps: int, repeats: int) -> float:
     """Median seconds of one forward + backward + Adam step."""
     x, target = _batch(task, batch, steps)
@@ -176,7 +221,7 @@ def ready_step(net: nn.Module, task: str, batch: tuple[torch.Tensor, torch.Tenso
     captured as a CUDA graph if ``captured``), warmed up (and captured): a call without arguments."""
     from glifbench.training.steps import CapturedStep, EagerStep
 
-    adam = torch.optim.Adam(net.parameters(), lr=1e-4, capturable=device == "cuda")
+    adam = job_adam(net, device)
     loss = partial(_loss, task)
     step = CapturedStep(net, adam, loss, clip_norm) if captured else EagerStep(net, adam, loss, clip_norm)
     for _ in range(CapturedStep.WARMUP + 1 if captured else 1):  # warm-up steps (the compile), the capture
@@ -186,28 +231,15 @@ def ready_step(net: nn.Module, task: str, batch: tuple[torch.Tensor, torch.Tenso
 
 def _captured_seconds(task: str, unit: str, steps: int, batch: tuple[torch.Tensor, torch.Tensor], repeats: int) -> float:
     """Median seconds of one model's step captured as a CUDA graph (after its warm-up and capture)."""
-    torch.manual_seed(0)
-    net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
-    step = ready_step(net.to("cuda").record_activity(False), task, batch, "cuda", captured=True)
+    step = ready_step(bench_network(task, unit, 0, "cuda", n_steps=steps), task, batch, "cuda", captured=True)
     return _median_seconds(step, repeats, "cuda")
 
 
 def pack_rows(args: argparse.Namespace) -> list[dict]:
     """K separate eager steps against one packed step of the same K models (see the docstring)."""
-    from types import SimpleNamespace
-
-    from glifbench.training.pack import ModelPack, build_pack_step
-    from glifbench.training.steps import CapturedStep
-
     device, K, rows = args.device, args.pack, []
     for threads, task, batch, steps, unit in _grid(args):
-        nets, batches = [], [_batch(task, batch, steps, seed=k, device=device) for k in range(K)]
-        for k in range(K):
-            torch.manual_seed(k)
-            net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
-            nets.append(net.to(device).record_activity(False))
-        # Adam as a job builds it: capturable on CUDA (glifbench.training.trainer.start_job)
-        opts = [torch.optim.Adam(net.parameters(), lr=1e-4, capturable=device == "cuda") for net in nets]
+        pack, nets, opts, batches = ready_pack(task, unit, list(range(K)), device)
 
         def separate():
             for net, opt, (x, target) in zip(nets, opts, batches):
@@ -216,21 +248,12 @@ def pack_rows(args: argparse.Namespace) -> list[dict]:
                 nn.utils.clip_grad_norm_(net.parameters(), 1.0)
                 opt.step()
 
-        pack = ModelPack([SimpleNamespace(model=net, optimizer=opt) for net, opt in zip(nets, opts)])
-        pack.load()
-        xs, targets = torch.stack([x for x, _ in batches]), torch.stack([t for _, t in batches])
-        loss_fn = vmap(partial(_loss, task))
-        packed = build_pack_step(pack, loss_fn, 1.0, graphs=False)
-
         alone = _median_seconds(separate, args.repeats, device)
-        together = _median_seconds(lambda: packed(xs, targets), args.repeats, device)
+        together = _median_seconds(ready_pack_step(pack, task, batches, captured=False), args.repeats, device)
         captured = _captured_seconds(task, unit, steps, batches[0], args.repeats) if device == "cuda" else None
         packed_captured = None
         if device == "cuda":  # the same pack's step as one CUDA graph (training.cuda_graphs on a pack)
-            graph_step = build_pack_step(pack, loss_fn, 1.0, graphs=True)
-            for _ in range(CapturedStep.WARMUP + 1):  # warm-up steps, then the capture
-                graph_step(xs, targets)
-            packed_captured = _median_seconds(lambda: graph_step(xs, targets), args.repeats, device)
+            packed_captured = _median_seconds(ready_pack_step(pack, task, batches, captured=True), args.repeats, device)
         row = {
             "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "threads": threads,
             "task": task, "unit": unit, "batch": batch, "steps": steps, "models": K,
@@ -255,11 +278,9 @@ def compile_rows(args: argparse.Namespace) -> list[dict]:
     (``training.compile_units``), alternating, in the same process; the compile is warm-up."""
     device, rows = args.device, []
     for threads, task, batch, steps, unit in _grid(args):
-        torch.manual_seed(0)
-        net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0)
-        net = net.to(device).record_activity(False)
+        net = bench_network(task, unit, 0, device, n_steps=steps)
         x, target = _batch(task, batch, steps, device=device)
-        opt = torch.optim.Adam(net.parameters(), lr=1e-4, capturable=device == "cuda")  # as a job's
+        opt = job_adam(net, device)
 
         def step():
             opt.zero_grad(set_to_none=True)
@@ -297,10 +318,9 @@ def layout_rows(args: argparse.Namespace) -> list[dict]:
         x, target = _batch(task, batch, steps, device=device)
         runs = {}
         for layout in ("contiguous", "channels_last"):
-            torch.manual_seed(0)
-            net = build_network(task, "CRNN", unit, n_steps=steps, init_gain=1.0 if unit == "Real" else 4.0,
+            net = bench_network(task, unit, 0, device, n_steps=steps,
                                 readout=args.sot_readout if task == "sot" else "dense")  # fmt: skip
-            net = net.to(device).record_activity(False).compile_units(args.compile)
+            net.compile_units(args.compile)
             if layout == "channels_last":
                 net.to(memory_format=torch.channels_last)
             # on CUDA captured, as a job's step is there (training.cuda_graphs: auto)
@@ -348,9 +368,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         return compile_rows(args)
     rows = []
     for threads, task, batch, steps, unit in _grid(args):
-        torch.manual_seed(0)
-        net = build_network(task, "CRNN", unit, init_gain=1.0 if unit == "Real" else 4.0)
-        net.record_activity(False)
+        net = bench_network(task, unit)
         unit_params = getattr(net.body[0].unit, "params", None)  # GLIF units; BA and Real have none
         dt_tau_v = unit_params.dt_tau_v if unit_params is not None else 0.2
         ours = time_step(net, task, batch, steps, args.repeats)

@@ -59,3 +59,18 @@ def test_the_sharing_benchmark_steps_packs_of_models_per_way():
                for row in rows)  # fmt: skip
     with pytest.raises(SystemExit):
         sharing.main(["--device", "cpu", "--pack", "0"])
+
+
+def test_the_pack_mode_times_k_models_each_built_as_its_own_job_would_be(training_step):
+    """--pack K: K models of one network (seeds 0..K-1, each with its own batch) stepped one after
+    the other against the same K as one pack; gpu_sharing.py's packs come from the same helper."""
+    rows = training_step.main(["--pack", "2", "--tasks", "mnist", "--units", "BA", "--threads", "1", "--repeats", "1"])
+    assert [(row["task"], row["unit"], row["models"]) for row in rows] == [("mnist", "BA", 2)]
+    assert rows[0]["packed_trials_per_s_aggregate"] == pytest.approx(2 * rows[0]["packed_trials_per_s_per_model"], rel=0.02)
+    _, nets, _, batches = training_step.ready_pack("mnist", "BA", [3, 4], "cpu")
+    alone = training_step.bench_network("mnist", "BA", 4, n_steps=20)
+    for name, value in alone.state_dict().items():
+        assert nets[1].state_dict()[name].equal(value), name
+    assert any(not a.equal(b) for a, b in zip(nets[0].parameters(), nets[1].parameters()))  # two seeds, two models
+    assert batches[1][0].equal(training_step._batch("mnist", 64, 20, seed=4)[0])
+    assert not batches[0][0].equal(batches[1][0])
