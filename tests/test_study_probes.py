@@ -1,0 +1,56 @@
+"""The SOT decoding probe of docs/study/sot_decode.py: its traces are causal, and its read-out
+finds a position in a layer that carries one and none in a layer of noise (its figures are in
+docs/study.md)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+SCRIPT = Path(__file__).resolve().parents[1] / "docs" / "study" / "sot_decode.py"
+
+
+@pytest.fixture(scope="module")
+def decode():
+    spec = importlib.util.spec_from_file_location("sot_decode", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_traces_are_causal_and_kept_at_the_decoded_frames(decode):
+    s = torch.rand(30, 2, 3, 6, 6)
+    later = s.clone()
+    later[20:] = 0  # what a frame sees must not depend on later frames
+    a, b = decode.traces(s), decode.traces(later)
+    kept = list(range(decode.FIRST_FRAME, 30, decode.EVERY))
+    before = sum(t < 20 for t in kept)
+    assert a.shape == (len(kept), 2, 3 * len(decode.TAUS), 6, 6)
+    assert a[:before].equal(b[:before]) and not a.equal(b)
+    assert a[0, :, :3].equal(s[decode.FIRST_FRAME])  # tau = 1: the frame itself
+
+
+def _frames(n: int, marked: bool, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` frames of 2 channels (12 x 12) of noise and their object positions in [0, 1]; with
+    ``marked`` the first channel carries a bright pixel where the object is."""
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.rand(n, 2, 12, 12, generator=gen)
+    cells = torch.randint(0, 12, (n, 2), generator=gen)
+    if marked:
+        z[torch.arange(n), 0, cells[:, 1], cells[:, 0]] += 3.0
+    return z, cells.float() / 11
+
+
+def test_the_read_out_finds_a_marked_position_and_nothing_in_noise(decode):
+    for marked in (True, False):
+        z, y = _frames(512, marked, seed=1)
+        scale = decode.standardiser(z)
+        readout = decode.fit_readout(scale(z), y, steps=200, seed=0)
+        z_val, y_val = _frames(256, marked, seed=2)
+        chance = float(((y_val - y_val.mean(0)) ** 2).mean())  # the MSE of the mean position
+        with torch.no_grad():
+            mse = float(torch.nn.functional.mse_loss(readout(scale(z_val)), y_val))
+        assert mse < 0.1 * chance if marked else mse > 0.5 * chance
