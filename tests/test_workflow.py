@@ -204,6 +204,22 @@ def test_study_variants_become_jobs_with_their_overrides(tmp_path):
     assert "study_train" not in default.stdout + default.stderr  # the default config runs no study
 
 
+def test_a_study_job_that_repeats_an_earlier_variants_is_not_scheduled(tmp_path):
+    """The surrogate's slope does not reach Real's tanh: its `slope=1` job would be its baseline's
+    (glifbench.study_plan), so only LIF's runs; the summary reads Real's from the baseline."""
+    study = "study={tasks: [fsdd], units: [Real, LIF], seeds: [0], variants: {base: {}, slope=1: {units: {slope: 1.0}}}}"
+    result = snakemake("-n", "-p", "--config", study, "--", "study", cwd=tmp_path)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    jobs = re.findall(r"python -m glifbench train .*", out)
+    assert sorted({re.search(r"--unit (\S+) .*--variant (\S+)", j).groups() for j in jobs}) == [
+        ("LIF", "base"), ("LIF", "slope=1"), ("Real", "base")]
+    written = snakemake("--cores", "1", "--config", study, "--", "settings", cwd=tmp_path)
+    assert written.returncode == 0, written.stdout + written.stderr
+    study_file = re.search(r"--study (\S+)", out)[1]
+    assert json.loads((tmp_path / study_file).read_text())["repeats"] == {"slope=1/fsdd/Real": "base"}
+
+
 def test_grouped_seeds_train_as_one_pack_job_where_they_can(tmp_path):
     grid = "grid={table1: [], table3_tasks: [fsdd], table3_units: [Real, LIF], fig5: false}"
     result = snakemake("-n", "-p", "--config", "seeds=[0, 1, 2]", "training={group: seeds}", grid, "--", "table3",
@@ -225,8 +241,8 @@ def test_grouped_seeds_train_as_one_pack_job_where_they_can(tmp_path):
     assert norse.returncode == 0 and "pack.log" not in norse.stdout + norse.stderr  # Norse's surrogates: alone
     default = snakemake("-n", "--quiet", "rules", "--config", "seeds=[0, 1]", cwd=tmp_path)
     assert "train_pack" not in default.stdout + default.stderr  # the default trains every seed alone
-    study = ("study={tasks: [fsdd], units: [LIF], seeds: [0, 1], variants: {base: {}, one: {seeds: [0]}, "
-             "super: {units: {surrogate: super}}}}")  # fmt: skip
+    study = ("study={tasks: [fsdd], units: [LIF], seeds: [0, 1], variants: {base: {}, "
+             "one: {seeds: [0], training: {fsdd: {lr: 0.001}}}, super: {units: {surrogate: super}}}}")  # fmt: skip
     result = snakemake("-n", "-p", "--config", "training={group: seeds}", study, "--", "study", cwd=tmp_path)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
@@ -238,7 +254,8 @@ def test_grouped_seeds_train_as_one_pack_job_where_they_can(tmp_path):
 @pytest.mark.slow
 def test_mlflow_off_trains_every_kind_of_job_without_an_experiment(tmp_path):
     grid = "grid={table1: [], table3_tasks: [fsdd], table3_units: [Real, LIF], fig5: false}"
-    study = "study={tasks: [fsdd], units: [LIF], seeds: [0, 1], variants: {base: {}, one: {seeds: [0]}}}"
+    study = ("study={tasks: [fsdd], units: [LIF], seeds: [0, 1], variants: {base: {}, "
+             "one: {seeds: [0], training: {fsdd: {lr: 0.001}}}}}")  # fmt: skip
     for mlflow in ("{enabled: true}", "{enabled: false}"):
         result = snakemake("-n", "-p", "--config", "seeds=[0, 1]", "training={group: seeds}", grid, study,
                            f"mlflow={mlflow}", "--", "table3", "study", cwd=tmp_path)  # fmt: skip

@@ -45,3 +45,27 @@ UNIT_TYPES: dict[str, UnitType] = {
     "MBLI": UnitType("multibit", {"g_leak": 1.0}, "multi-bit leaky integrate (2**bits - 1 output levels)"),
 }
 UNITS = tuple(UNIT_TYPES)
+
+# The config `units` keys each kind's step reads (its class's OPTIONS in glifbench.units).
+KIND_OPTIONS: dict[str, tuple[str, ...]] = {
+    "tanh": (),
+    "sign": (),
+    "glif": ("dt_tau_v", "dt_tau_u", "threshold", "surrogate", "slope", "detach_reset"),
+    "multibit": ("bits", "dt_tau_v", "threshold", "surrogate", "slope"),
+}
+
+
+def options_used(name: str) -> tuple[str, ...]:
+    """The config ``units`` keys that can change unit type ``name``'s step: its kind's, less, for
+    the GLIF types, ``dt_tau_v`` without an integrator (eq. 6: ``v_t = I_t - g_u u_{t-1}``),
+    ``dt_tau_u`` without the AHP (``g_u = 0``: ``u`` is never read) and ``detach_reset`` without a
+    reset. Real and BA use none. Two jobs whose settings differ only in other ``units`` keys
+    train the same network the same way (tests/test_study_plan.py checks it on the units)."""
+    if name not in UNIT_TYPES:
+        raise ValueError(f"unknown unit type {name!r}; valid: {', '.join(UNIT_TYPES)}")
+    spec = UNIT_TYPES[name]
+    off = {}
+    if spec.kind == "glif":
+        switches = spec.switches
+        off = {"dt_tau_v": not switches["integrate"], "dt_tau_u": not switches["g_ahp"], "detach_reset": not switches["reset"]}
+    return tuple(option for option in KIND_OPTIONS[spec.kind] if not off.get(option, False))

@@ -28,6 +28,7 @@ from glifbench.layout import (
 from glifbench.data.sot_store import shard_sizes
 from glifbench.io import atomic_path
 from glifbench.training.packable import pack_problem
+from glifbench.study_plan import study_repeats
 
 min_version("9.0")
 
@@ -200,6 +201,17 @@ def variant_seeds(variant):
     return STUDY["variants"][variant].get("seeds", STUDY["seeds"])
 
 
+# a variant's job that would train a unit exactly as an earlier variant does (it changes only
+# `units` keys the unit does not use): run once, read from the earlier variant's runs
+STUDY_REPEATS = study_repeats(
+    VARIANTS,
+    STUDY["tasks"],
+    STUDY["units"],
+    lambda variant, task: job_settings(task, variant),
+    variant_seeds,
+)
+
+
 # `training.group: seeds`: the seeds of a (task, arch, unit) train as one pack (rules train_pack,
 # study_train_pack) where the architecture and surrogate allow it (glifbench.training.packable).
 def packable(arch, units, seeds):
@@ -237,15 +249,17 @@ PACK_VARIANTS = [  # a variant with seeds of its own (`seeds:`) trains them alon
 
 
 def study_runs(files, variants=None):
-    """Files of every run of the study's variants (all by default)."""
-    return [
-        f"{study_run_dir(variant, task, unit, seed)}/{name}"
+    """Files of every run of the study's variants (all by default); a job that repeats an
+    earlier variant's (STUDY_REPEATS) is that variant's run."""
+    runs = [
+        f"{study_run_dir(STUDY_REPEATS.get(f'{variant}/{task}/{unit}', variant), task, unit, seed)}/{name}"
         for variant in (VARIANTS if variants is None else variants)
         for task in STUDY["tasks"]
         for unit in STUDY["units"]
         for seed in variant_seeds(variant)
         for name in files
     ]
+    return list(dict.fromkeys(runs))
 
 
 # --- analysis -------------------------------------------------------------------------------
@@ -262,7 +276,7 @@ ANALYSIS = {  # the analysis commands' settings files
         },
     ),
 }
-STUDY_FILE = settings_file("study", config["study"])
+STUDY_FILE = settings_file("study", {**config["study"], "repeats": STUDY_REPEATS})
 
 
 def reported(path, caption, category):

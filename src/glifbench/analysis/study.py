@@ -29,8 +29,15 @@ from glifbench.tasks import task as task_of
 
 
 def planned_runs(runs_root: Path, study: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Every study run's folder, per variant (its seeds, or the study's)."""
-    return {variant: [study_run_dir(variant, t, u, s, str(runs_root)) for t in study["tasks"]
+    """Every study run's folder, per variant (its seeds, or the study's); where a variant's job
+    repeats an earlier variant's (the study file's ``repeats``, ``glifbench.study_plan``), that
+    variant's run folder."""
+    repeats = study.get("repeats", {})
+
+    def owner(variant: str, task: str, unit: str) -> str:
+        return repeats.get(f"{variant}/{task}/{unit}", variant)
+
+    return {variant: [study_run_dir(owner(variant, t, u), t, u, s, str(runs_root)) for t in study["tasks"]
                       for u in study["units"] for s in study["variants"][variant].get("seeds", study["seeds"])]
             for variant in study["variants"]}  # fmt: skip
 
@@ -54,9 +61,10 @@ def study_metrics(runs_root: Path, study: Mapping[str, Any], partial: bool = Fal
 
 def summary_table(metrics: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
     """Mean, sd and n over seeds of each (variant, task, unit)'s last-epoch validation metric
-    (a cell without runs, in a partial study, is left out)."""
+    (a cell without runs, in a partial study, is left out); ``runs_of``: the variant whose runs
+    they are (another where this variant's job would repeat its, ``planned_runs``)."""
     final = final_epochs(metrics, by=("variant", "task", "arch", "unit", "seed"))
-    rows = []
+    repeats, rows = study.get("repeats", {}), []
     for variant in study["variants"]:
         for name in study["tasks"]:
             task = task_of(name)
@@ -67,7 +75,8 @@ def summary_table(metrics: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
                 stat = summarise(runs[f"val_{task.metric}"] * task.scale)
                 rows.append({"variant": variant, "task": name, "unit": unit, "metric": f"validation {task.metric_label}",
                              "mean": stat["mean"], "sd": stat["sd"], "n": stat["n"],
-                             "epochs": int(runs["epoch"].max()), "seeds": " ".join(map(str, sorted(runs.seed)))})  # fmt: skip
+                             "epochs": int(runs["epoch"].max()), "seeds": " ".join(map(str, sorted(runs.seed))),
+                             "runs_of": repeats.get(f"{variant}/{name}/{unit}", variant)})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -128,10 +137,10 @@ def study_report(runs_root: Path, out: Path, study: Mapping[str, Any], meta: Map
     metrics = study_metrics(runs_root, study, partial)
     summary = summary_table(metrics, study)
     note = "validation data, last epoch, mean ± sd over each variant's seeds"
-    if partial:
-        planned = sum(len(dirs) for dirs in planned_runs(runs_root, study).values())
-        runs = len(metrics.groupby(["variant", "task", "arch", "unit", "seed"]))
-        note += f"; PARTIAL: {runs} of the {planned} planned runs"
+    if partial:  # distinct runs: a repeated job's run is planned once
+        planned = {d for dirs in planned_runs(runs_root, study).values() for d in dirs}
+        done = sum(not run_dirs_missing([d], ("metrics.csv", "config.json")) for d in planned)
+        note += f"; PARTIAL: {done} of the {len(planned)} planned runs"
     write_table(summary, out / "summary", f"Study: validation metric per variant, task and unit -- {note}")
     write_table(wide_table(summary, study), out / "summary_wide",
                 f"Study: validation metric, unit types side by side -- {note}")  # fmt: skip

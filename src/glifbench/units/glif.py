@@ -20,6 +20,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import torch
 
+from glifbench.names import KIND_OPTIONS
 from glifbench.units.base import Unit
 from glifbench.units.surrogates import METHODS, spike_fn
 
@@ -94,7 +95,7 @@ class GLIFUnit(Unit):
 
     kind, binary, stateful, calibratable = "glif", True, True, True
     compiled = False  # training.compile_units: use_compiled()
-    OPTIONS: ClassVar[tuple[str, ...]] = ("dt_tau_v", "dt_tau_u", "threshold", "surrogate", "slope", "detach_reset")
+    OPTIONS: ClassVar[tuple[str, ...]] = KIND_OPTIONS["glif"]
 
     def __init__(self, name: str, description: str = "", **switches_and_options: Any) -> None:
         super().__init__(name, description)

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import torch
 
+from glifbench.names import KIND_OPTIONS
 from glifbench.units.base import Unit
 from glifbench.units.surrogates import METHODS, spike_fn
 
@@ -61,7 +62,7 @@ class MultiBitUnit(Unit):
     """The multi-bit kind: discrete outputs, a membrane carried over time, calibrated like GLIF."""
 
     kind, binary, stateful, calibratable = "multibit", True, True, True
-    OPTIONS: ClassVar[tuple[str, ...]] = ("bits", "dt_tau_v", "threshold", "surrogate", "slope")
+    OPTIONS: ClassVar[tuple[str, ...]] = KIND_OPTIONS["multibit"]
 
     def __init__(self, name: str, description: str = "", **switches_and_options: Any) -> None:
         super().__init__(name, description)
