@@ -303,12 +303,18 @@ def _parts_args(parts: tuple[str, ...]) -> Callable[[argparse.ArgumentParser], N
     return arguments
 
 
-@command("tables", _parts_args(TABLE_PARTS))
+def _tables_args(p: argparse.ArgumentParser) -> None:
+    _parts_args(TABLE_PARTS)(p)
+    p.add_argument("--partial", action="store_true",
+                   help="from the runs finished so far (a grid run in parts; each cell says its n, titles how many)")
+
+
+@command("tables", _tables_args)
 def tables_command(args: argparse.Namespace) -> None:
     """Tables I and III and the learning curves (Figs. 3, 5) from the runs' metrics."""
     from glifbench.analysis.summary import make_tables
 
-    make_tables(args.runs, args.out, args.figures, args.grid, args.seeds["seeds"], args.meta, args.part)
+    make_tables(args.runs, args.out, args.figures, args.grid, args.seeds["seeds"], args.meta, args.part, args.partial)
 
 
 def _cost_args(p: argparse.ArgumentParser) -> None:

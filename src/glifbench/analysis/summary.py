@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from glifbench.analysis.runs import final_epochs, load_metrics, load_tests
+from glifbench.analysis.runs import final_epochs, load_metrics, load_tests, run_dirs_missing
 from glifbench.analysis.weights import compare, mean_squared, weight_sets
 from glifbench.errors import DataError
 from glifbench.figures.analysis import plot_activity, plot_activity_time, plot_amplitude, plot_autapses
@@ -39,28 +39,46 @@ def _dirs(runs_root: Path, jobs: Sequence[tuple[str, str, str]], seeds: Sequence
     return sorted({run_dir(t, a, u, s, str(runs_root)) for t, a, u in jobs for s in seeds})
 
 
+def _finished(dirs: list[str], files: tuple[str, ...], partial: bool) -> tuple[list[str], str]:
+    """``(dirs, "")``; with ``partial`` only the runs holding ``files`` and the titles' note on
+    how many of the planned runs they are (none finished is an error)."""
+    if not partial:
+        return dirs, ""
+    done = [d for d in dirs if not run_dirs_missing([d], files)]
+    if not done:
+        raise DataError(f"none of the {len(dirs)} planned runs is finished, e.g. {dirs[:3]}")
+    return done, f"; PARTIAL: {len(done)} of the {len(dirs)} planned runs"
+
+
 def make_tables(runs_root: Path, out: Path, figures: Path, grid: dict, seeds: Sequence[int], meta: dict,
-                parts: Sequence[str] = TABLE_PARTS) -> None:  # fmt: skip
+                parts: Sequence[str] = TABLE_PARTS, partial: bool = False) -> None:  # fmt: skip
     """Tables I and III (csv, md, html) and Figs. 3 and 5, each ``part`` from its own runs only:
     ``table1`` (Table I and Fig. 3: SOT, ``grid.table1`` architectures), ``table3`` (the Table III
-    grid's test results), ``fig5`` (BCNN, BCRNN, SCRNN learning curves)."""
-    note = caption(meta)
+    grid's test results), ``fig5`` (BCNN, BCRNN, SCRNN learning curves). ``partial``: from the
+    runs finished so far (each cell states its n, every title how many runs it rests on); a
+    missing run is otherwise an error."""
+    curves = ("metrics.csv", "config.json")
     if "table1" in parts and grid["table1"]:
-        metrics = load_metrics(_dirs(runs_root, part_jobs("table1", grid), seeds))
+        dirs, more = _finished(_dirs(runs_root, part_jobs("table1", grid), seeds), curves, partial)
+        note = caption(meta) + more
+        metrics = load_metrics(dirs)
         write_table(table1(final_epochs(metrics), grid["table1"]), out / "table1",
                     f"Table I: SOT validation loss per architecture -- {note}")  # fmt: skip
         plot_table1(final_epochs(metrics), grid["table1"], figures / "table1.png", f"Table I -- {note}")
         plot_curves(metrics, [(a, "sot", a, "Real") for a in grid["table1"]], figures / "fig3_learning_curves.png",
-                    f"Fig. 3: real-valued networks on SOT\n{caption(meta, chr(10))}")  # fmt: skip
+                    f"Fig. 3: real-valued networks on SOT\n{caption(meta, chr(10))}{more}")  # fmt: skip
     if "table3" in parts and grid["table3_tasks"] and grid["table3_units"]:
+        dirs, more = _finished(_dirs(runs_root, part_jobs("table3", grid), seeds), ("test.json", "config.json"), partial)
+        note = caption(meta) + more
         title = f"Table III: test accuracy (MNIST, FSDD) and validation MSE (SOT) per unit type -- {note}"
-        tests = load_tests(_dirs(runs_root, part_jobs("table3", grid), seeds))
+        tests = load_tests(dirs)
         write_table(table3(tests, grid["table3_units"]), out / "table3", title)
         plot_table3(tests, grid["table3_units"], figures / "table3.png", f"Table III -- {note}")
     if "fig5" in parts and grid["fig5"]:
-        metrics = load_metrics(_dirs(runs_root, part_jobs("fig5", grid), seeds))
+        dirs, more = _finished(_dirs(runs_root, part_jobs("fig5", grid), seeds), curves, partial)
+        metrics = load_metrics(dirs)
         plot_curves(metrics, list(FIG5), figures / "fig5_binary_networks.png",
-                    f"Fig. 5: binary-activation networks on SOT\n{caption(meta, chr(10))}")  # fmt: skip
+                    f"Fig. 5: binary-activation networks on SOT\n{caption(meta, chr(10))}{more}")  # fmt: skip
 
 
 def reading(row: dict[str, Any]) -> str:
