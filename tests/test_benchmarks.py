@@ -66,7 +66,7 @@ def test_the_pack_mode_times_k_models_each_built_as_its_own_job_would_be(trainin
     the other against the same K as one pack; gpu_sharing.py's packs come from the same helper."""
     rows = training_step.main(["--pack", "2", "--tasks", "mnist", "--units", "BA", "--threads", "1", "--repeats", "1"])
     assert [(row["task"], row["unit"], row["models"]) for row in rows] == [("mnist", "BA", 2)]
-    assert rows[0]["packed_trials_per_s_aggregate"] == pytest.approx(2 * rows[0]["packed_trials_per_s_per_model"], rel=0.02)
+    assert rows[0]["separate_trials_per_s_per_model"] > 0 and rows[0]["packed_over_separate"] > 0
     _, nets, _, batches = training_step.ready_pack("mnist", "BA", [3, 4], "cpu")
     alone = training_step.bench_network("mnist", "BA", 4, n_steps=20)
     for name, value in alone.state_dict().items():

@@ -54,3 +54,35 @@ def test_the_read_out_finds_a_marked_position_and_nothing_in_noise(decode):
         with torch.no_grad():
             mse = float(torch.nn.functional.mse_loss(readout(scale(z_val)), y_val))
         assert mse < 0.1 * chance if marked else mse > 0.5 * chance
+
+
+def test_the_probe_fits_on_training_trials_and_judges_on_validation_trials(decode, monkeypatch):
+    """probe(): every layer of a (tiny) SOT CRNN and its input, fitted on the training split
+    only, judged on the validation split, each with the number of trials asked for."""
+    from glifbench.data.streams import Batch
+    from glifbench.models import build_network
+
+    asked: list[tuple[str, int]] = []
+
+    class Stream:
+        def __init__(self, split):
+            self.split = split
+
+        def batches(self, size, rng):
+            gen = torch.Generator().manual_seed(len(self.split))
+            for _ in range(3):
+                asked.append((self.split, size))
+                yield Batch(torch.rand(16, size, 30, 30, generator=gen), torch.rand(16, size, 2, generator=gen))
+
+    monkeypatch.setattr(decode, "open_stream", lambda task, data, settings, split: Stream(split))
+    torch.manual_seed(0)
+    net = build_network("sot", "CRNN", "LIF", channels=(2, 3), readout="softargmax", init_gain=4.0).record_activity(False)
+    seen = []
+    fit = decode.fit_readout
+    monkeypatch.setattr(decode, "fit_readout", lambda z, y, steps, seed: seen.append(len(z)) or fit(z, y, steps, seed))
+    rows = decode.probe(net, {}, {}, fit_trials=12, eval_trials=5, steps=3, seed=0)
+    assert [row["layer"] for row in rows] == ["input", "body.0", "body.1"]
+    assert [split for split, _ in asked] == ["train", "train", "val"]  # 12 fit trials: 8 + 4; 5 to judge
+    kept = len(range(decode.FIRST_FRAME, 16, decode.EVERY))
+    assert seen == [12 * kept] * 3
+    assert all(0 < row["decode_mse"] < 1 and row["network_mse"] > 0 for row in rows)

@@ -100,7 +100,7 @@ class ReadOut(nn.Module):
 
 def fit_readout(z: torch.Tensor, y: torch.Tensor, steps: int, seed: int) -> ReadOut:
     """A ``ReadOut`` trained by Adam (lr 3e-3, batches of 64 frames) on traces ``z [N, F, H, W]``
-    and positions ``y [N, 2]``; the traces standardised per feature (statistics of ``z``)."""
+    (standardised by the caller: ``standardiser``) and positions ``y [N, 2]``."""
     torch.manual_seed(seed)
     readout = ReadOut(z.shape[1])
     opt = torch.optim.Adam(readout.parameters(), lr=3e-3)
@@ -123,17 +123,19 @@ def standardiser(z: torch.Tensor):
 
 def drive(model: nn.Module, stream, n_trials: int, seed: int):
     """``(traces per layer [N, 3C, H, W], the network's positions [N, 2], targets [N, 2])`` of
-    ``n_trials`` trials, N = frames kept x trials."""
+    ``n_trials`` trials, N = frames kept x trials (all layers at once: ~4 GB at the defaults)."""
     rng, seen, per_layer, own, kept = np.random.default_rng([seed, 11]), 0, {}, [], []
     for b in stream.batches(BATCH, rng):
-        if seen >= n_trials:
-            break
+        if seen + b.targets.shape[1] > n_trials:  # the last batch: only the trials asked for
+            b = type(b)(b.inputs[:, : n_trials - seen], b.targets[:, : n_trials - seen])
         sent, out = layer_outputs(model, b.inputs)
         seen += b.targets.shape[1]
         for name, s in sent.items():
             per_layer.setdefault(name, []).append(traces(s.float()).flatten(0, 1))
         own.append(out[FIRST_FRAME::EVERY].flatten(0, 1))
         kept.append(b.targets[FIRST_FRAME::EVERY].flatten(0, 1))
+        if seen >= n_trials:
+            break
     return {name: torch.cat(z) for name, z in per_layer.items()}, torch.cat(own), torch.cat(kept)
 
 
@@ -146,12 +148,16 @@ def probe(model: nn.Module, settings: dict, data: dict, fit_trials: int, eval_tr
     for name, z in fit.items():
         scale = standardiser(z)
         readout = fit_readout(scale(z), y_fit, steps, seed)
-        with torch.no_grad():
-            fit_mse = float(F.mse_loss(readout(scale(z)), y_fit))
-            decode_mse = float(F.mse_loss(readout(scale(val[name])), y_val))
-        rows.append({"layer": name, "decode_mse": decode_mse, "fit_mse": fit_mse,
-                     "network_mse": float(F.mse_loss(own, y_val))})  # fmt: skip
+        rows.append({"layer": name, "decode_mse": mse(readout, scale, val[name], y_val),
+                     "fit_mse": mse(readout, scale, z, y_fit), "network_mse": float(F.mse_loss(own, y_val))})  # fmt: skip
     return rows
+
+
+def mse(readout: ReadOut, scale, z: torch.Tensor, y: torch.Tensor, chunk: int = 256) -> float:
+    """The read-out's position MSE on traces ``z`` (standardised by ``scale``), ``chunk`` frames at a time."""
+    with torch.no_grad():
+        errors = [F.mse_loss(readout(scale(z[i : i + chunk])), y[i : i + chunk], reduction="sum") for i in range(0, len(z), chunk)]
+    return float(sum(errors) / y.numel())
 
 
 def at_start(meta: dict) -> nn.Module:
@@ -186,6 +192,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         models = [("trained", load_model(run).record_activity(False))]
         if args.init:
             models.insert(0, ("start", at_start(meta).record_activity(False)))
+            torch.set_num_threads(args.threads)  # start_job set the job's own
         for state, model in models:
             for row in probe(model, settings, meta["data"], args.fit_trials, args.eval_trials, args.steps, args.seed):
                 rows.append({"unit": meta["unit"], "arch": meta["arch"], "seed": meta["seed"], "state": state, **row})
@@ -197,7 +204,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     table.to_csv(args.out / "sot_decode.csv", index=False, float_format="%.4g")
     header = (f"# SOT: the object's position read from each layer by a small trained read-out\n\n"
               f"{args.fit_trials} training trials to fit ({args.steps} Adam steps), {args.eval_trials} validation "
-              f"trials to judge, frames {FIRST_FRAME}-99 every {EVERY}; traces tau {TAUS} frames; read-out 3x3 conv "
+              f"trials to judge, frames from {FIRST_FRAME} every {EVERY}; traces tau {TAUS} frames; read-out 3x3 conv "
               f"-> {HIDDEN} ReLU -> 1x1 -> soft-argmax (gain {GAIN}); chance ~0.083\n\n")  # fmt: skip
     (args.out / "sot_decode.md").write_text(header + table.to_markdown(index=False, floatfmt=".4f") + "\n")
     return rows
