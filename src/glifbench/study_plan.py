@@ -23,6 +23,16 @@ def unit_view(settings: Mapping[str, Any], unit: str) -> dict[str, Any]:
     return {**settings, "units": {key: value for key, value in settings["units"].items() if key in used}}
 
 
+def _cell(variant: str, task: str, unit: str) -> str:
+    return f"{variant}/{task}/{unit}"
+
+
+def runs_of(repeats: Mapping[str, str], variant: str, task: str, unit: str) -> str:
+    """The variant whose runs hold ``variant``'s (task, unit) cell: the earlier one its job
+    repeats (``repeats``, from :func:`study_repeats`), or itself."""
+    return repeats.get(_cell(variant, task, unit), variant)
+
+
 def study_repeats(variants: Iterable[str], tasks: Iterable[str], units: Iterable[str],
                   settings_of: Callable[[str, str], Mapping[str, Any]],
                   seeds_of: Callable[[str], Iterable[int]]) -> dict[str, str]:  # fmt: skip
@@ -36,5 +46,5 @@ def study_repeats(variants: Iterable[str], tasks: Iterable[str], units: Iterable
                 view = json.dumps(unit_view(settings_of(variant, task), unit), sort_keys=True)
                 earlier = first.setdefault(view, variant)
                 if earlier != variant and set(seeds_of(variant)) <= set(seeds_of(earlier)):
-                    repeats[f"{variant}/{task}/{unit}"] = earlier
+                    repeats[_cell(variant, task, unit)] = earlier
     return repeats

@@ -28,7 +28,7 @@ from glifbench.layout import (
 from glifbench.data.sot_store import shard_sizes
 from glifbench.io import atomic_path
 from glifbench.training.packable import pack_problem
-from glifbench.study_plan import study_repeats
+from glifbench.study_plan import runs_of, study_repeats
 
 min_version("9.0")
 
@@ -252,7 +252,7 @@ def study_runs(files, variants=None):
     """Files of every run of the study's variants (all by default); a job that repeats an
     earlier variant's (STUDY_REPEATS) is that variant's run."""
     runs = [
-        f"{study_run_dir(STUDY_REPEATS.get(f'{variant}/{task}/{unit}', variant), task, unit, seed)}/{name}"
+        f"{study_run_dir(runs_of(STUDY_REPEATS, variant, task, unit), task, unit, seed)}/{name}"
         for variant in (VARIANTS if variants is None else variants)
         for task in STUDY["tasks"]
         for unit in STUDY["units"]

@@ -14,6 +14,12 @@ def run_dirs_missing(run_dirs: Iterable[str | Path], files: Iterable[str] = ("me
     return [str(Path(d) / f) for d in run_dirs for f in files if not (Path(d) / f).is_file()]
 
 
+def finished_runs(run_dirs: Iterable[str | Path], files: Iterable[str] = ("metrics.csv", "config.json")) -> list[str]:
+    """The run folders that hold every one of ``files`` (a grid or study run in parts)."""
+    files = tuple(files)
+    return [str(d) for d in run_dirs if not run_dirs_missing([d], files)]
+
+
 def load_metrics(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
     """All epochs of all runs, with columns task, arch, unit, seed, epoch and the metrics."""
     run_dirs = list(run_dirs)

@@ -18,10 +18,11 @@ from typing import Any
 
 import pandas as pd
 
-from glifbench.analysis.runs import final_epochs, load_metrics, run_dirs_missing
+from glifbench.analysis.runs import final_epochs, finished_runs, load_metrics
 from glifbench.errors import DataError
 from glifbench.figures.study import plot_study
 from glifbench.layout import study_run_dir
+from glifbench.study_plan import runs_of
 from glifbench.tables import paper
 from glifbench.tables.build import summarise, write_table
 from glifbench.tables.claims import all_of, beats, learns
@@ -33,11 +34,7 @@ def planned_runs(runs_root: Path, study: Mapping[str, Any]) -> dict[str, list[st
     repeats an earlier variant's (the study file's ``repeats``, ``glifbench.study_plan``), that
     variant's run folder."""
     repeats = study.get("repeats", {})
-
-    def owner(variant: str, task: str, unit: str) -> str:
-        return repeats.get(f"{variant}/{task}/{unit}", variant)
-
-    return {variant: [study_run_dir(owner(variant, t, u), t, u, s, str(runs_root)) for t in study["tasks"]
+    return {variant: [study_run_dir(runs_of(repeats, variant, t, u), t, u, s, str(runs_root)) for t in study["tasks"]
                       for u in study["units"] for s in study["variants"][variant].get("seeds", study["seeds"])]
             for variant in study["variants"]}  # fmt: skip
 
@@ -48,7 +45,7 @@ def study_metrics(runs_root: Path, study: Mapping[str, Any], partial: bool = Fal
     frames = []
     for variant, dirs in planned_runs(runs_root, study).items():
         if partial:
-            dirs = [d for d in dirs if not run_dirs_missing([d], ("metrics.csv", "config.json"))]
+            dirs = finished_runs(dirs)
             if not dirs:
                 continue
         frame = load_metrics(dirs)
@@ -76,7 +73,7 @@ def summary_table(metrics: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
                 rows.append({"variant": variant, "task": name, "unit": unit, "metric": f"validation {task.metric_label}",
                              "mean": stat["mean"], "sd": stat["sd"], "n": stat["n"],
                              "epochs": int(runs["epoch"].max()), "seeds": " ".join(map(str, sorted(runs.seed))),
-                             "runs_of": repeats.get(f"{variant}/{name}/{unit}", variant)})  # fmt: skip
+                             "runs_of": runs_of(repeats, variant, name, unit)})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -139,8 +136,7 @@ def study_report(runs_root: Path, out: Path, study: Mapping[str, Any], meta: Map
     note = "validation data, last epoch, mean ± sd over each variant's seeds"
     if partial:  # distinct runs: a repeated job's run is planned once
         planned = {d for dirs in planned_runs(runs_root, study).values() for d in dirs}
-        done = sum(not run_dirs_missing([d], ("metrics.csv", "config.json")) for d in planned)
-        note += f"; PARTIAL: {done} of the {len(planned)} planned runs"
+        note += f"; PARTIAL: {len(finished_runs(planned))} of the {len(planned)} planned runs"
     write_table(summary, out / "summary", f"Study: validation metric per variant, task and unit -- {note}")
     write_table(wide_table(summary, study), out / "summary_wide",
                 f"Study: validation metric, unit types side by side -- {note}")  # fmt: skip

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from glifbench.analysis.runs import final_epochs, load_metrics, load_tests, run_dirs_missing
+from glifbench.analysis.runs import final_epochs, finished_runs, load_metrics, load_tests
 from glifbench.analysis.weights import compare, mean_squared, weight_sets
 from glifbench.errors import DataError
 from glifbench.figures.analysis import plot_activity, plot_activity_time, plot_amplitude, plot_autapses
@@ -44,7 +44,7 @@ def _finished(dirs: list[str], files: tuple[str, ...], partial: bool) -> tuple[l
     how many of the planned runs they are (none finished is an error)."""
     if not partial:
         return dirs, ""
-    done = [d for d in dirs if not run_dirs_missing([d], files)]
+    done = finished_runs(dirs, files)
     if not done:
         raise DataError(f"none of the {len(dirs)} planned runs is finished, e.g. {dirs[:3]}")
     return done, f"; PARTIAL: {len(done)} of the {len(dirs)} planned runs"
