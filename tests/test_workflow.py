@@ -218,6 +218,14 @@ def test_a_study_job_that_repeats_an_earlier_variants_is_not_scheduled(tmp_path)
     assert written.returncode == 0, written.stdout + written.stderr
     study_file = re.search(r"--study (\S+)", out)[1]
     assert json.loads((tmp_path / study_file).read_text())["repeats"] == {"slope=1/fsdd/Real": "base"}
+    one = snakemake("-n", "-p", "--config", study, "--", "study:slope=1", cwd=tmp_path)  # one variant's runs
+    assert one.returncode == 0, one.stdout + one.stderr
+    assert sorted(re.findall(r"--out-dir (\S+)", one.stdout + one.stderr)) == [
+        "results/study/runs/base/fsdd/CRNN/Real/seed0", "results/study/runs/slope=1/fsdd/CRNN/LIF/seed0"]
+    twice = snakemake("-n", "--config", study, "--", "results/study/runs/slope=1/fsdd/CRNN/Real/seed0/metrics.csv",
+                      cwd=tmp_path)  # fmt: skip
+    assert twice.returncode != 0  # naming the repeated job's folder: refused, with the folder that holds it
+    assert "its run is results/study/runs/base/fsdd/CRNN/Real/seed0" in twice.stdout + twice.stderr
 
 
 def test_grouped_seeds_train_as_one_pack_job_where_they_can(tmp_path):

@@ -248,6 +248,21 @@ PACK_VARIANTS = [  # a variant with seeds of its own (`seeds:`) trains them alon
 ]
 
 
+def study_job_settings(wildcards):
+    """The settings file of a study job; a job that repeats an earlier variant's (STUDY_REPEATS)
+    is refused with the folder that holds its run, so that no target trains it twice."""
+    w = wildcards
+    holder = runs_of(STUDY_REPEATS, w.variant, w.task, w.unit)
+    if holder != w.variant:
+        raise WorkflowError(
+            f"study variant {w.variant!r} trains {w.unit} on {w.task} as variant {holder!r} does "
+            f"(it changes only units keys {w.unit} does not read; docs/study.md, 'Jobs run once'): "
+            f"its run is {study_run_dir(holder, w.task, w.unit, getattr(w, 'seed', '{seed}'))}; target that, "
+            f"'study:{w.variant}' or 'study' instead"
+        )
+    return STUDY_SETTINGS[(w.variant, w.task)]
+
+
 def study_runs(files, variants=None):
     """Files of every run of the study's variants (all by default); a job that repeats an
     earlier variant's (STUDY_REPEATS) is that variant's run."""

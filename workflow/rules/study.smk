@@ -4,7 +4,7 @@
 use rule train as study_train with:
     input:
         data=lambda w: list(TRAIN_DATA[w.task].values()),
-        settings=lambda w: STUDY_SETTINGS[(w.variant, w.task)],
+        settings=study_job_settings,
         experiment=EXPERIMENT,
     output:
         **{
@@ -96,3 +96,15 @@ rule study_summary:
 rule study:
     input:
         rules.study_summary.output if VARIANTS else [],
+
+
+# One variant's runs, e.g. `snakemake ... -- study:batch=64` (a repeated job: the earlier
+# variant's run), for studies run variant by variant (docs/study/run_fsdd_study.sh).
+for _variant in VARIANTS:
+
+    rule:
+        name:
+            f"study:{_variant}"
+        input:
+            study_runs(["metrics.csv"], [_variant]),
+        localrule: True
