@@ -87,7 +87,7 @@ rule study_summary:
         mem_mb=2000,
         runtime=30,
     params:
-        runs=STUDY_RUNS,
+        runs=lambda w, input: STUDY_RUNS,  # the runs' root (their files are the inputs)
     shell:
         "python -m glifbench study --runs {params.runs} --out results/study "
         "--study {input.study:q} --meta {input.meta:q} > {log} 2>&1"
