@@ -254,14 +254,19 @@ def slow_fsdd(tmp_path_factory):
     return {"arrays": str(path)}
 
 
+def _wait_for(path: Path, seconds: float = 300) -> None:
+    """Wait until a job has written ``path`` (its first checkpoint)."""
+    deadline = time.time() + seconds
+    while not path.exists() and time.time() < deadline:
+        time.sleep(0.2)
+
+
 @pytest.mark.slow
 def test_sigkill_then_rerun_resumes_one_finished_run(tmp_path, slow_fsdd):
     experiment = _init(tmp_path)
     cfg = config(epochs=3, batch_size=32)
     proc = _cli(*_train_args(tmp_path, "job", slow_fsdd, cfg, experiment))
-    deadline = time.time() + 300
-    while not (tmp_path / "job.pt").exists() and time.time() < deadline:
-        time.sleep(0.2)
+    _wait_for(tmp_path / "job.pt")
     time.sleep(1.0)  # now inside epoch 2 (on an idle, fast machine perhaps 3: the checkpoint says)
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
@@ -290,9 +295,7 @@ def test_sigkill_then_rerun_resumes_one_finished_run(tmp_path, slow_fsdd):
 def test_sigterm_marks_the_run_failed(tmp_path, slow_fsdd):
     experiment = _init(tmp_path)
     proc = _cli(*_train_args(tmp_path, "job", slow_fsdd, config(epochs=50, batch_size=32), experiment))
-    deadline = time.time() + 300
-    while not (tmp_path / "job.pt").exists() and time.time() < deadline:
-        time.sleep(0.2)
+    _wait_for(tmp_path / "job.pt")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 128 + signal.SIGTERM, proc.stdout.read()
     _, runs = _runs(experiment)
@@ -322,9 +325,7 @@ def test_one_live_process_per_job(tmp_path, slow_fsdd):
     experiment = _init(tmp_path)
     cfg = config(epochs=3, batch_size=32)
     first = _cli(*_train_args(tmp_path, "job", slow_fsdd, cfg, experiment))
-    deadline = time.time() + 300
-    while not (tmp_path / "job.pt").exists() and time.time() < deadline:
-        time.sleep(0.2)
+    _wait_for(tmp_path / "job.pt")
     second = _cli(*_train_args(tmp_path, "job", slow_fsdd, cfg, experiment))
     out = second.communicate(timeout=120)[0]
     assert second.returncode == 1 and f"is already running (process {first.pid} holds" in out

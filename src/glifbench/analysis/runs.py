@@ -20,15 +20,19 @@ def finished_runs(run_dirs: Iterable[str | Path], files: Iterable[str] = ("metri
     return [str(d) for d in run_dirs if not run_dirs_missing([d], files)]
 
 
-def load_metrics(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
-    """All epochs of all runs, with columns task, arch, unit, seed, epoch and the metrics."""
-    run_dirs = list(run_dirs)
-    missing = run_dirs_missing(run_dirs, ("metrics.csv", "config.json"))
+def _runs_with(run_dirs: Iterable[str | Path], name: str) -> list[tuple[Path, dict]]:
+    """Each run folder with its ``config.json``; every folder must hold ``name`` and the config."""
+    run_dirs = [Path(d) for d in run_dirs]
+    missing = run_dirs_missing(run_dirs, (name, "config.json"))
     if missing:
         raise DataError(f"{len(missing)} run file(s) missing, e.g. {missing[:5]}")
+    return [(d, json.loads((d / "config.json").read_text())) for d in run_dirs]
+
+
+def load_metrics(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
+    """All epochs of all runs, with columns task, arch, unit, seed, epoch and the metrics."""
     frames = []
-    for d in run_dirs:
-        meta = json.loads((Path(d) / "config.json").read_text())
+    for d, meta in _runs_with(run_dirs, "metrics.csv"):
         frame = pd.read_csv(Path(d) / "metrics.csv")
         if frame.empty:
             raise DataError(f"{Path(d) / 'metrics.csv'} has no epochs")
@@ -48,13 +52,8 @@ def final_epochs(metrics: pd.DataFrame, by: tuple[str, ...] = ("task", "arch", "
 
 def load_tests(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
     """Each run's final evaluation (``test.json``): task, arch, unit, seed, split, loss, accuracy."""
-    run_dirs = list(run_dirs)
-    missing = run_dirs_missing(run_dirs, ("test.json", "config.json"))
-    if missing:
-        raise DataError(f"{len(missing)} run file(s) missing, e.g. {missing[:5]}")
     rows = []
-    for d in run_dirs:
-        meta = json.loads((Path(d) / "config.json").read_text())
+    for d, meta in _runs_with(run_dirs, "test.json"):
         test = json.loads((Path(d) / "test.json").read_text())
         rows.append({key: meta[key] for key in ("task", "arch", "unit", "seed")} | test)
     return pd.DataFrame(rows)
