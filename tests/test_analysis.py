@@ -228,28 +228,33 @@ def test_study_summary_and_claims_from_validation_only(tmp_path):
         study_report(tmp_path / "runs", tmp_path / "out3", study, {}, partial=True)
 
 
-def test_a_study_cell_whose_job_repeats_an_earlier_variants_reads_its_runs(tmp_path):
+def test_a_study_cell_whose_job_repeats_an_earlier_variants_or_the_grids_reads_its_runs(tmp_path):
     """The study file's ``repeats`` (glifbench.study_plan): BA under a surrogate-slope variant is
-    the baseline's job; its cell is the baseline's runs, said in ``runs_of``, counted once."""
+    the baseline's job, a variant of the grid's defaults the grid's jobs; each cell reads those
+    runs, says so in ``runs_of`` and is counted once."""
     from glifbench.analysis.study import planned_runs, study_report
-    from glifbench.layout import study_run_dir
+    from glifbench.layout import run_dir, study_run_dir
 
-    study = {"tasks": ["fsdd"], "units": ["LIF", "BA"], "seeds": [0, 1], "variants": {"base": {}, "slope=1": {}},
-             "repeats": {"slope=1/fsdd/BA": "base"}}  # fmt: skip
-    values = {("base", "LIF"): 0.9, ("base", "BA"): 0.4, ("slope=1", "LIF"): 0.8}
+    study = {"tasks": ["fsdd"], "units": ["LIF", "BA"], "seeds": [0, 1],
+             "variants": {"base": {}, "slope=1": {}, "defaults": {}},
+             "repeats": {"slope=1/fsdd/BA": "base", "defaults/fsdd/LIF": "@grid", "defaults/fsdd/BA": "@grid"}}  # fmt: skip
+    values = {("base", "LIF"): 0.9, ("base", "BA"): 0.4, ("slope=1", "LIF"): 0.8, ("@grid", "LIF"): 0.7, ("@grid", "BA"): 0.3}
     for (variant, unit), value in values.items():
         for seed in (0, 1):
-            run = Path(study_run_dir(variant, "fsdd", unit, seed, str(tmp_path / "runs")))
+            run = Path(run_dir("fsdd", "CRNN", unit, seed, str(tmp_path / "grid")) if variant == "@grid"
+                       else study_run_dir(variant, "fsdd", unit, seed, str(tmp_path / "runs")))  # fmt: skip
             run.mkdir(parents=True)
             pd.DataFrame([{"epoch": 1, "val_loss": 1, "val_accuracy": value}]).to_csv(run / "metrics.csv", index=False)
             (run / "config.json").write_text(json.dumps({"task": "fsdd", "arch": "CRNN", "unit": unit, "seed": seed}))
-    plan = planned_runs(tmp_path / "runs", study)
+    plan = planned_runs(tmp_path / "runs", study, tmp_path / "grid")
     assert plan["slope=1"][2:] == plan["base"][2:]  # BA's two seeds: the baseline's folders
-    study_report(tmp_path / "runs", tmp_path / "out", study, {}, partial=True)
+    assert plan["defaults"][0] == str(tmp_path / "grid/fsdd/CRNN/LIF/seed0")
+    study_report(tmp_path / "runs", tmp_path / "out", study, {}, partial=True, grid_root=tmp_path / "grid")
     summary = pd.read_csv(tmp_path / "out/summary.csv").set_index(["variant", "unit"])
     assert summary.loc[("slope=1", "BA"), "mean"] == pytest.approx(40.0) and summary.loc[("slope=1", "BA"), "runs_of"] == "base"
     assert summary.loc[("slope=1", "LIF"), "mean"] == pytest.approx(80.0) and summary.loc[("slope=1", "LIF"), "runs_of"] == "slope=1"
-    assert "PARTIAL: 6 of the 6 planned runs" in (tmp_path / "out/summary.md").read_text()
+    assert summary.loc[("defaults", "BA"), "mean"] == pytest.approx(30.0) and summary.loc[("defaults", "BA"), "runs_of"] == "@grid"
+    assert "PARTIAL: 10 of the 10 planned runs" in (tmp_path / "out/summary.md").read_text()
 
 
 def test_tables_from_a_grid_run_in_parts(tmp_path):

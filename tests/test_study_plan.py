@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from glifbench.names import UNIT_TYPES, options_used
-from glifbench.study_plan import study_repeats, unit_view
+from glifbench.study_plan import GRID, cell_run_dir, study_repeats, unit_view
 from glifbench.units import UNIT_OPTIONS, make_unit
 
 CHANGED = {"dt_tau_v": 0.05, "dt_tau_u": 0.3, "threshold": 0.5, "surrogate": "super", "slope": 1.0,
@@ -59,3 +59,24 @@ def test_study_repeats_finds_the_jobs_an_earlier_variant_already_runs():
     assert repeats == {"slope=1/sot/Real": "baseline", "dt_tau_v=0.05/sot/Real": "baseline",
                        "dt_tau_v=0.05/sot/HBA": "baseline"}  # fmt: skip
     assert unit_view(variants["slope=1"], "HBA")["units"] == {"slope": 1.0}
+
+
+def test_the_grid_comes_first_and_a_repeat_finds_the_earlier_job_that_has_its_seeds():
+    grid = {"training": {"lr": 1e-3}, "model": {}, "units": {"slope": 5.0}}
+    variants = {
+        "screen": {**grid, "units": {"slope": 1.0}},  # seed 0 only
+        "wide": {**grid, "units": {"slope": 1.0}},  # seeds 0-2: not the screen's job, its own
+        "wider": {**grid, "units": {"slope": 1.0}},  # seeds 0-2 again: wide's
+        "baseline": grid,  # the grid's defaults, seeds 0-2: the grid's runs
+        "more": grid,  # seeds 0-5: more than the grid has
+    }
+    seeds = {"screen": [0], "more": range(6)}
+    repeats = study_repeats(variants, ["sot"], ["LIF", "Real"], lambda v, t: variants[v],
+                            lambda v: seeds.get(v, [0, 1, 2]), grid_settings=lambda t: grid, grid_seeds=[0, 1, 2])  # fmt: skip
+    assert repeats == {"wider/sot/LIF": "wide", "baseline/sot/LIF": GRID, "screen/sot/Real": GRID,
+                       "wide/sot/Real": GRID, "wider/sot/Real": GRID, "baseline/sot/Real": GRID}  # fmt: skip
+    assert cell_run_dir(repeats, "baseline", "sot", "LIF", 2) == "results/runs/sot/CRNN/LIF/seed2"
+    assert cell_run_dir(repeats, "wider", "sot", "LIF", 1, "docs/study/runs") == "docs/study/runs/wide/sot/CRNN/LIF/seed1"
+    assert cell_run_dir(repeats, "more", "sot", "LIF", 5) == "results/study/runs/more/sot/CRNN/LIF/seed5"
+    assert study_repeats(variants, ["sot"], ["Real"], lambda v, t: variants[v], lambda v: [0]) == {
+        f"{v}/sot/Real": "screen" for v in ("wide", "wider", "baseline", "more")}  # without the grid

@@ -204,28 +204,34 @@ def test_study_variants_become_jobs_with_their_overrides(tmp_path):
     assert "study_train" not in default.stdout + default.stderr  # the default config runs no study
 
 
-def test_a_study_job_that_repeats_an_earlier_variants_is_not_scheduled(tmp_path):
-    """The surrogate's slope does not reach Real's tanh: its `slope=1` job would be its baseline's
-    (glifbench.study_plan), so only LIF's runs; the summary reads Real's from the baseline."""
-    study = "study={tasks: [fsdd], units: [Real, LIF], seeds: [0], variants: {base: {}, slope=1: {units: {slope: 1.0}}}}"
+def test_a_study_job_that_repeats_an_earlier_variants_or_the_grids_is_not_scheduled(tmp_path):
+    """The surrogate's slope does not reach Real's tanh: its `slope=1` job would be its `base`
+    job (glifbench.study_plan); `defaults` changes nothing: its jobs are the main grid's. Each
+    runs once; the summary reads them where they are."""
+    study = ("study={tasks: [fsdd], units: [Real, LIF], seeds: [0], variants: {base: {training: {fsdd: {lr: 0.001}}}, "
+             "slope=1: {training: {fsdd: {lr: 0.001}}, units: {slope: 1.0}}, defaults: {}}}")  # fmt: skip
     result = snakemake("-n", "-p", "--config", study, "--", "study", cwd=tmp_path)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
-    jobs = re.findall(r"python -m glifbench train .*", out)
-    assert sorted({re.search(r"--unit (\S+) .*--variant (\S+)", j).groups() for j in jobs}) == [
-        ("LIF", "base"), ("LIF", "slope=1"), ("Real", "base")]
+    assert sorted(re.findall(r"--out-dir (\S+)", out)) == [
+        "results/runs/fsdd/CRNN/LIF/seed0", "results/runs/fsdd/CRNN/Real/seed0",  # the grid's jobs
+        "results/study/runs/base/fsdd/CRNN/LIF/seed0", "results/study/runs/base/fsdd/CRNN/Real/seed0",
+        "results/study/runs/slope=1/fsdd/CRNN/LIF/seed0"]
+    assert "--grid-runs results/runs" in out
     written = snakemake("--cores", "1", "--config", study, "--", "settings", cwd=tmp_path)
     assert written.returncode == 0, written.stdout + written.stderr
     study_file = re.search(r"--study (\S+)", out)[1]
-    assert json.loads((tmp_path / study_file).read_text())["repeats"] == {"slope=1/fsdd/Real": "base"}
+    assert json.loads((tmp_path / study_file).read_text())["repeats"] == {
+        "slope=1/fsdd/Real": "base", "defaults/fsdd/Real": "@grid", "defaults/fsdd/LIF": "@grid"}
     one = snakemake("-n", "-p", "--config", study, "--", "study:slope=1", cwd=tmp_path)  # one variant's runs
     assert one.returncode == 0, one.stdout + one.stderr
     assert sorted(re.findall(r"--out-dir (\S+)", one.stdout + one.stderr)) == [
         "results/study/runs/base/fsdd/CRNN/Real/seed0", "results/study/runs/slope=1/fsdd/CRNN/LIF/seed0"]
-    twice = snakemake("-n", "--config", study, "--", "results/study/runs/slope=1/fsdd/CRNN/Real/seed0/metrics.csv",
-                      cwd=tmp_path)  # fmt: skip
-    assert twice.returncode != 0  # naming the repeated job's folder: refused, with the folder that holds it
-    assert "its run is results/study/runs/base/fsdd/CRNN/Real/seed0" in twice.stdout + twice.stderr
+    for variant, holder in (("slope=1", "results/study/runs/base/"), ("defaults", "results/runs/")):
+        twice = snakemake("-n", "--config", study, "--", f"results/study/runs/{variant}/fsdd/CRNN/Real/seed0/metrics.csv",
+                          cwd=tmp_path)  # fmt: skip
+        assert twice.returncode != 0  # naming a repeated job's folder: refused, with the folder that holds it
+        assert f"its run is {holder}fsdd/CRNN/Real/seed0" in twice.stdout + twice.stderr
 
 
 def test_grouped_seeds_train_as_one_pack_job_where_they_can(tmp_path):

@@ -342,6 +342,8 @@ def weights_command(args: argparse.Namespace) -> None:
 
 def _study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs", type=Path, default=Path("results/study/runs"))
+    p.add_argument("--grid-runs", type=Path, default=Path("results/runs"),
+                   help="the main grid's runs, for the cells whose jobs are the grid's (the study file's repeats)")
     p.add_argument("--out", type=Path, required=True, help="folder for the study's tables and figure")
     p.add_argument("--study", type=_json, required=True, help="the study config section (JSON)")
     p.add_argument("--meta", type=_json, default={}, help="scale, seeds, epochs for captions")
@@ -354,7 +356,7 @@ def study_command(args: argparse.Namespace) -> None:
     """The study's summary, claims per variant and figure, from validation metrics only."""
     from glifbench.analysis.study import study_report
 
-    study_report(args.runs, args.out, args.study, args.meta, args.partial)
+    study_report(args.runs, args.out, args.study, args.meta, args.partial, args.grid_runs)
 
 
 def _config_docs_args(p: argparse.ArgumentParser) -> None:

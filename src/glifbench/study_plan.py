@@ -5,6 +5,12 @@ membrane's ``dt_tau_v`` for HBA, ``detach_reset`` for units without a reset) tra
 network exactly as an earlier variant does (the study measured it: HBA under ``detach_reset`` and
 under ``dt_tau_v=0.05``, bit-identical histories, docs/study.md). The workflow schedules such a
 job once and the study's summary reads the earlier variant's runs for it.
+
+The main grid counts as the earliest variant (:data:`GRID`): a study cell whose job equals the
+grid's job of the study's architecture (same settings as the unit sees them, its seeds among the
+grid's) reads the grid's runs, e.g. a SOT ``baseline`` on the grid's defaults, or the MNIST
+variant that the grid's defaults adopted. Only their validation metrics are read: a grid run
+also evaluates the test split at its end, which no study table uses.
 """
 
 from __future__ import annotations
@@ -13,7 +19,11 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from glifbench.layout import RUNS, STUDY_ARCH, STUDY_RUNS, run_dir, study_run_dir
 from glifbench.names import options_used
+
+GRID = "@grid"
+"""The main grid as a study's earliest variant (no variant name can start with ``@``)."""
 
 
 def unit_view(settings: Mapping[str, Any], unit: str) -> dict[str, Any]:
@@ -33,18 +43,39 @@ def runs_of(repeats: Mapping[str, str], variant: str, task: str, unit: str) -> s
     return repeats.get(_cell(variant, task, unit), variant)
 
 
+def cell_run_dir(repeats: Mapping[str, str], variant: str, task: str, unit: str, seed: int | str,
+                 study_root: str = STUDY_RUNS, grid_root: str = RUNS) -> str:  # fmt: skip
+    """The folder of the run that holds one seed of ``variant``'s (task, unit) cell: its own, an
+    earlier variant's, or the grid's (``run_dir`` of the study's architecture)."""
+    holder = runs_of(repeats, variant, task, unit)
+    if holder == GRID:
+        return run_dir(task, STUDY_ARCH, unit, seed, grid_root)
+    return study_run_dir(holder, task, unit, seed, study_root)
+
+
 def study_repeats(variants: Iterable[str], tasks: Iterable[str], units: Iterable[str],
-                  settings_of: Callable[[str, str], Mapping[str, Any]],
-                  seeds_of: Callable[[str], Iterable[int]]) -> dict[str, str]:  # fmt: skip
-    """``{"variant/task/unit": the first variant (in study order) whose job it repeats}``: same
-    ``unit_view`` of ``settings_of(variant, task)``, and its seeds among the first's."""
-    variants, repeats = list(variants), {}
+                  settings_of: Callable[[str, str], Mapping[str, Any]], seeds_of: Callable[[str], Iterable[int]],
+                  grid_settings: Callable[[str], Mapping[str, Any]] | None = None,
+                  grid_seeds: Iterable[int] = ()) -> dict[str, str]:  # fmt: skip
+    """``{"variant/task/unit": the first earlier variant whose job it repeats}``: the same
+    ``unit_view`` of ``settings_of(variant, task)``, and its seeds among that variant's. With
+    ``grid_settings`` (a task's job settings in the main grid, whose seeds are ``grid_seeds``) the
+    grid comes first, as :data:`GRID`."""
+    variants = ([GRID] if grid_settings is not None else []) + list(variants)
+    seeds = {variant: set(grid_seeds) if variant == GRID else set(seeds_of(variant)) for variant in variants}
+
+    def job(variant: str, task: str) -> Mapping[str, Any]:
+        return grid_settings(task) if variant == GRID else settings_of(variant, task)  # type: ignore[misc]
+
+    repeats: dict[str, str] = {}
     for task in tasks:
         for unit in units:
-            first: dict[str, str] = {}
+            holders: dict[str, list[str]] = {}  # a view -> the variants that run their own jobs
             for variant in variants:
-                view = json.dumps(unit_view(settings_of(variant, task), unit), sort_keys=True)
-                earlier = first.setdefault(view, variant)
-                if earlier != variant and set(seeds_of(variant)) <= set(seeds_of(earlier)):
-                    repeats[_cell(variant, task, unit)] = earlier
+                view = json.dumps(unit_view(job(variant, task), unit), sort_keys=True)
+                earlier = [v for v in holders.get(view, []) if seeds[variant] <= seeds[v]]
+                if earlier:
+                    repeats[_cell(variant, task, unit)] = earlier[0]
+                else:
+                    holders.setdefault(view, []).append(variant)
     return repeats

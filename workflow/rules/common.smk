@@ -17,6 +17,7 @@ from glifbench.settings import (
 )
 from glifbench.layout import (
     RUN_FILES,
+    RUNS,
     STUDY_ARCH,
     STUDY_RUNS,
     TEST_FILE,
@@ -28,7 +29,7 @@ from glifbench.layout import (
 from glifbench.data.sot_store import shard_sizes
 from glifbench.io import atomic_path
 from glifbench.training.packable import pack_problem
-from glifbench.study_plan import runs_of, study_repeats
+from glifbench.study_plan import GRID, cell_run_dir, runs_of, study_repeats
 
 min_version("9.0")
 
@@ -202,13 +203,15 @@ def variant_seeds(variant):
 
 
 # a variant's job that would train a unit exactly as an earlier variant does (it changes only
-# `units` keys the unit does not use): run once, read from the earlier variant's runs
+# `units` keys the unit does not use), or as the main grid does: run once, read from those runs
 STUDY_REPEATS = study_repeats(
     VARIANTS,
     STUDY["tasks"],
     STUDY["units"],
     lambda variant, task: job_settings(task, variant),
     variant_seeds,
+    grid_settings=job_settings,
+    grid_seeds=config["seeds"],
 )
 
 
@@ -254,20 +257,21 @@ def study_job_settings(wildcards):
     w = wildcards
     holder = runs_of(STUDY_REPEATS, w.variant, w.task, w.unit)
     if holder != w.variant:
+        seed = getattr(w, "seed", "{seed}")
         raise WorkflowError(
-            f"study variant {w.variant!r} trains {w.unit} on {w.task} as variant {holder!r} does "
-            f"(it changes only units keys {w.unit} does not read; docs/study.md, 'Jobs run once'): "
-            f"its run is {study_run_dir(holder, w.task, w.unit, getattr(w, 'seed', '{seed}'))}; target that, "
-            f"'study:{w.variant}' or 'study' instead"
+            f"study variant {w.variant!r} trains {w.unit} on {w.task} as "
+            f"{'the main grid' if holder == GRID else f'variant {holder!r}'} does (docs/study.md, "
+            f"'Jobs run once'): its run is {cell_run_dir(STUDY_REPEATS, w.variant, w.task, w.unit, seed)}; "
+            f"target that, 'study:{w.variant}' or 'study' instead"
         )
     return STUDY_SETTINGS[(w.variant, w.task)]
 
 
 def study_runs(files, variants=None):
     """Files of every run of the study's variants (all by default); a job that repeats an
-    earlier variant's (STUDY_REPEATS) is that variant's run."""
+    earlier variant's or the grid's (STUDY_REPEATS) is that run."""
     runs = [
-        f"{study_run_dir(runs_of(STUDY_REPEATS, variant, task, unit), task, unit, seed)}/{name}"
+        f"{cell_run_dir(STUDY_REPEATS, variant, task, unit, seed)}/{name}"
         for variant in (VARIANTS if variants is None else variants)
         for task in STUDY["tasks"]
         for unit in STUDY["units"]

@@ -87,9 +87,10 @@ rule study_summary:
         mem_mb=2000,
         runtime=30,
     params:
-        runs=lambda w, input: STUDY_RUNS,  # the runs' root (their files are the inputs)
+        runs=lambda w, input: STUDY_RUNS,  # the runs' roots (their files are the inputs)
+        grid_runs=lambda w, input: RUNS,
     shell:
-        "python -m glifbench study --runs {params.runs} --out results/study "
+        "python -m glifbench study --runs {params.runs} --grid-runs {params.grid_runs} --out results/study "
         "--study {input.study:q} --meta {input.meta:q} > {log} 2>&1"
 
 

@@ -2,7 +2,8 @@
 claims checked per variant (docs/study.md).
 
 Only ``metrics.csv`` (train and validation columns) of study runs is read: study jobs never
-evaluate the test split, so no choice made from these tables has seen it.
+evaluate the test split, so no choice made from these tables has seen it (a cell whose job is
+the main grid's reads that grid run's validation metrics too; its ``test.json`` is not read).
 
 A study run in parts (over sessions, on several machines) can be summarised before it is
 complete with ``partial=True``: the runs that exist are read, a missing cell shows as "-", every
@@ -21,29 +22,30 @@ import pandas as pd
 from glifbench.analysis.runs import final_epochs, finished_runs, load_metrics
 from glifbench.errors import DataError
 from glifbench.figures.study import plot_study
-from glifbench.layout import study_run_dir
-from glifbench.study_plan import runs_of
+from glifbench.layout import RUNS
+from glifbench.study_plan import cell_run_dir, runs_of
 from glifbench.tables import paper
 from glifbench.tables.build import summarise, write_table
 from glifbench.tables.claims import all_of, beats, learns
 from glifbench.tasks import task as task_of
 
 
-def planned_runs(runs_root: Path, study: Mapping[str, Any]) -> dict[str, list[str]]:
+def planned_runs(runs_root: Path, study: Mapping[str, Any], grid_root: Path = Path(RUNS)) -> dict[str, list[str]]:
     """Every study run's folder, per variant (its seeds, or the study's); where a variant's job
-    repeats an earlier variant's (the study file's ``repeats``, ``glifbench.study_plan``), that
-    variant's run folder."""
+    repeats an earlier variant's or the main grid's (the study file's ``repeats``,
+    ``glifbench.study_plan``), that run's folder (the grid's under ``grid_root``)."""
     repeats = study.get("repeats", {})
-    return {variant: [study_run_dir(runs_of(repeats, variant, t, u), t, u, s, str(runs_root)) for t in study["tasks"]
+    return {variant: [cell_run_dir(repeats, variant, t, u, s, str(runs_root), str(grid_root)) for t in study["tasks"]
                       for u in study["units"] for s in study["variants"][variant].get("seeds", study["seeds"])]
             for variant in study["variants"]}  # fmt: skip
 
 
-def study_metrics(runs_root: Path, study: Mapping[str, Any], partial: bool = False) -> pd.DataFrame:
+def study_metrics(runs_root: Path, study: Mapping[str, Any], partial: bool = False,
+                  grid_root: Path = Path(RUNS)) -> pd.DataFrame:  # fmt: skip
     """Every epoch of every study run, with a ``variant`` column; with ``partial`` only the runs
     that are there (``metrics.csv`` and ``config.json``), at least one."""
     frames = []
-    for variant, dirs in planned_runs(runs_root, study).items():
+    for variant, dirs in planned_runs(runs_root, study, grid_root).items():
         if partial:
             dirs = finished_runs(dirs)
             if not dirs:
@@ -128,14 +130,15 @@ def wide_table(summary: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def study_report(runs_root: Path, out: Path, study: Mapping[str, Any], meta: Mapping[str, Any],
-                 partial: bool = False) -> None:  # fmt: skip
+                 partial: bool = False, grid_root: Path = Path(RUNS)) -> None:  # fmt: skip
     """summary.{csv,md,html}, claims.{csv,md,html} and study.png in ``out``; ``partial``: from
-    the runs finished so far (the module's docstring), said in every title."""
-    metrics = study_metrics(runs_root, study, partial)
+    the runs finished so far (the module's docstring), said in every title; ``grid_root``: the
+    main grid's runs, for the cells whose jobs are the grid's."""
+    metrics = study_metrics(runs_root, study, partial, grid_root)
     summary = summary_table(metrics, study)
     note = "validation data, last epoch, mean ± sd over each variant's seeds"
     if partial:  # distinct runs: a repeated job's run is planned once
-        planned = {d for dirs in planned_runs(runs_root, study).values() for d in dirs}
+        planned = {d for dirs in planned_runs(runs_root, study, grid_root).values() for d in dirs}
         note += f"; PARTIAL: {len(finished_runs(planned))} of the {len(planned)} planned runs"
     write_table(summary, out / "summary", f"Study: validation metric per variant, task and unit -- {note}")
     write_table(wide_table(summary, study), out / "summary_wide",
