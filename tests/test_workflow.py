@@ -268,8 +268,8 @@ def test_grouped_seeds_train_as_one_pack_job_where_they_can(tmp_path):
 @pytest.mark.slow
 def test_mlflow_off_trains_every_kind_of_job_without_an_experiment(tmp_path):
     grid = "grid={table1: [], table3_tasks: [fsdd], table3_units: [Real, LIF], fig5: false}"
-    study = ("study={tasks: [fsdd], units: [LIF], seeds: [0, 1], variants: {base: {}, "
-             "one: {seeds: [0], training: {fsdd: {lr: 0.001}}}}}")  # fmt: skip
+    study = ("study={tasks: [fsdd], units: [LIF], seeds: [0, 1], variants: {base: {training: {fsdd: {lr: 0.003}}}, "
+             "one: {seeds: [0], training: {fsdd: {lr: 0.001}}}}}")  # not the grid's jobs (those run once)  # fmt: skip
     for mlflow in ("{enabled: true}", "{enabled: false}"):
         result = snakemake("-n", "-p", "--config", "seeds=[0, 1]", "training={group: seeds}", grid, study,
                            f"mlflow={mlflow}", "--", "table3", "study", cwd=tmp_path)  # fmt: skip
