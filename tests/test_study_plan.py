@@ -72,7 +72,7 @@ def test_the_grid_comes_first_and_a_repeat_finds_the_earlier_job_that_has_its_se
     }
     seeds = {"screen": [0], "more": range(6)}
     repeats = study_repeats(variants, ["sot"], ["LIF", "Real"], lambda v, t: variants[v],
-                            lambda v: seeds.get(v, [0, 1, 2]), grid_settings=lambda t: grid, grid_seeds=[0, 1, 2])  # fmt: skip
+                            lambda v: seeds.get(v, [0, 1, 2]), grid_settings=lambda t, u: grid, grid_seeds=[0, 1, 2])  # fmt: skip
     assert repeats == {"wider/sot/LIF": "wide", "baseline/sot/LIF": GRID, "screen/sot/Real": GRID,
                        "wide/sot/Real": GRID, "wider/sot/Real": GRID, "baseline/sot/Real": GRID}  # fmt: skip
     assert cell_run_dir(repeats, "baseline", "sot", "LIF", 2) == "results/runs/sot/CRNN/LIF/seed2"
@@ -80,3 +80,6 @@ def test_the_grid_comes_first_and_a_repeat_finds_the_earlier_job_that_has_its_se
     assert cell_run_dir(repeats, "more", "sot", "LIF", 5) == "results/study/runs/more/sot/CRNN/LIF/seed5"
     assert study_repeats(variants, ["sot"], ["Real"], lambda v, t: variants[v], lambda v: [0]) == {
         f"{v}/sot/Real": "screen" for v in ("wide", "wider", "baseline", "more")}  # without the grid
+    only_lif = study_repeats(variants, ["sot"], ["LIF", "Real"], lambda v, t: variants[v], lambda v: [0],
+                             grid_settings=lambda t, u: grid if u == "LIF" else None, grid_seeds=[0])  # fmt: skip
+    assert only_lif["baseline/sot/LIF"] == GRID and only_lif["baseline/sot/Real"] == "screen"  # no grid job for Real

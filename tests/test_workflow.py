@@ -227,11 +227,17 @@ def test_a_study_job_that_repeats_an_earlier_variants_or_the_grids_is_not_schedu
     assert one.returncode == 0, one.stdout + one.stderr
     assert sorted(re.findall(r"--out-dir (\S+)", one.stdout + one.stderr)) == [
         "results/study/runs/base/fsdd/CRNN/Real/seed0", "results/study/runs/slope=1/fsdd/CRNN/LIF/seed0"]
-    for variant, holder in (("slope=1", "results/study/runs/base/"), ("defaults", "results/runs/")):
+    for variant, holder, who in (("slope=1", "results/study/runs/base/", "variant 'base'"),
+                                 ("defaults", "results/runs/", "the main grid")):  # fmt: skip
         twice = snakemake("-n", "--config", study, "--", f"results/study/runs/{variant}/fsdd/CRNN/Real/seed0/metrics.csv",
                           cwd=tmp_path)  # fmt: skip
         assert twice.returncode != 0  # naming a repeated job's folder: refused, with the folder that holds it
+        assert f"as {who} does" in twice.stdout + twice.stderr
         assert f"its run is {holder}fsdd/CRNN/Real/seed0" in twice.stdout + twice.stderr
+    outside = snakemake("-n", "-p", "--config", study, "grid={table1: [], table3_tasks: [], fig5: false}", "--", "study",
+                        cwd=tmp_path)  # fmt: skip
+    assert outside.returncode == 0, outside.stdout + outside.stderr  # the grid plans no FSDD job: the study trains its own
+    assert "results/runs/" not in " ".join(re.findall(r"--out-dir (\S+)", outside.stdout + outside.stderr))
 
 
 def test_grouped_seeds_train_as_one_pack_job_where_they_can(tmp_path):

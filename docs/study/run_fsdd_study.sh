@@ -4,7 +4,7 @@
 # (default: every variant of the file, in its order), then the summary (SUMMARY=0 skips it).
 # Jobs resume from their checkpoints, so the script can be stopped and started again at any time.
 # Each variant is the workflow's target `study:<variant>`: its runs, a job that repeats an earlier
-# variant's read from that variant's run (docs/study.md, "Jobs run once").
+# variant's or the main grid's read from that run (docs/study.md, "Jobs run once").
 set -u
 # this checkout's code, also in a worktree whose venv has another checkout installed (pip install -e)
 export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}

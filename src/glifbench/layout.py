@@ -59,11 +59,11 @@ def part_jobs(part: str, grid: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     raise ValueError(f"unknown analysis part {part!r}")
 
 
-def run_dir(task: str, arch: str, unit: str, seed: int, root: str = RUNS) -> str:
+def run_dir(task: str, arch: str, unit: str, seed: int | str, root: str = RUNS) -> str:
     """The folder of one run of the main grid."""
     return f"{root}/{task}/{arch}/{unit}/seed{seed}"
 
 
-def study_run_dir(variant: str, task: str, unit: str, seed: int, root: str = STUDY_RUNS) -> str:
+def study_run_dir(variant: str, task: str, unit: str, seed: int | str, root: str = STUDY_RUNS) -> str:
     """The folder of one run of a study variant."""
     return run_dir(task, STUDY_ARCH, unit, seed, f"{root}/{variant}")

@@ -38,8 +38,8 @@ def _cell(variant: str, task: str, unit: str) -> str:
 
 
 def runs_of(repeats: Mapping[str, str], variant: str, task: str, unit: str) -> str:
-    """The variant whose runs hold ``variant``'s (task, unit) cell: the earlier one its job
-    repeats (``repeats``, from :func:`study_repeats`), or itself."""
+    """Whose runs hold ``variant``'s (task, unit) cell: the earlier variant, or :data:`GRID`,
+    whose job it repeats (``repeats``, from :func:`study_repeats`), or itself."""
     return repeats.get(_cell(variant, task, unit), variant)
 
 
@@ -55,27 +55,27 @@ def cell_run_dir(repeats: Mapping[str, str], variant: str, task: str, unit: str,
 
 def study_repeats(variants: Iterable[str], tasks: Iterable[str], units: Iterable[str],
                   settings_of: Callable[[str, str], Mapping[str, Any]], seeds_of: Callable[[str], Iterable[int]],
-                  grid_settings: Callable[[str], Mapping[str, Any]] | None = None,
+                  grid_settings: Callable[[str, str], Mapping[str, Any] | None] | None = None,
                   grid_seeds: Iterable[int] = ()) -> dict[str, str]:  # fmt: skip
-    """``{"variant/task/unit": the first earlier variant whose job it repeats}``: the same
-    ``unit_view`` of ``settings_of(variant, task)``, and its seeds among that variant's. With
-    ``grid_settings`` (a task's job settings in the main grid, whose seeds are ``grid_seeds``) the
-    grid comes first, as :data:`GRID`."""
-    variants = ([GRID] if grid_settings is not None else []) + list(variants)
-    seeds = {variant: set(grid_seeds) if variant == GRID else set(seeds_of(variant)) for variant in variants}
-
-    def job(variant: str, task: str) -> Mapping[str, Any]:
-        return grid_settings(task) if variant == GRID else settings_of(variant, task)  # type: ignore[misc]
-
+    """``{"variant/task/unit": the first earlier holder whose job it repeats}``: the same
+    ``unit_view`` of ``settings_of(variant, task)``, and its seeds among the holder's. A holder is
+    a variant whose job repeats none before it (a variant with more seeds than an identical
+    earlier one trains its own, all its seeds). With ``grid_settings`` (the main grid's job
+    settings for ``(task, unit)`` with the study's architecture, None where the grid plans no such
+    job; its seeds ``grid_seeds``) the grid comes first, as :data:`GRID`."""
+    variants, grid_seeds = list(variants), set(grid_seeds)
     repeats: dict[str, str] = {}
     for task in tasks:
         for unit in units:
-            holders: dict[str, list[str]] = {}  # a view -> the variants that run their own jobs
-            for variant in variants:
-                view = json.dumps(unit_view(job(variant, task), unit), sort_keys=True)
-                earlier = [v for v in holders.get(view, []) if seeds[variant] <= seeds[v]]
+            holders: dict[str, list[tuple[str, set[int]]]] = {}  # a view -> the holders with it
+            grid = grid_settings(task, unit) if grid_settings is not None else None
+            jobs = [(GRID, grid, grid_seeds)] if grid is not None else []
+            jobs += [(variant, settings_of(variant, task), set(seeds_of(variant))) for variant in variants]
+            for variant, settings, seeds in jobs:
+                view = json.dumps(unit_view(settings, unit), sort_keys=True)
+                earlier = [holder for holder, held in holders.get(view, []) if seeds <= held]
                 if earlier:
                     repeats[_cell(variant, task, unit)] = earlier[0]
                 else:
-                    holders.setdefault(view, []).append(variant)
+                    holders.setdefault(view, []).append((variant, seeds))
     return repeats

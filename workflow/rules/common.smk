@@ -29,7 +29,7 @@ from glifbench.layout import (
 from glifbench.data.sot_store import shard_sizes
 from glifbench.io import atomic_path
 from glifbench.training.packable import pack_problem
-from glifbench.study_plan import GRID, cell_run_dir, runs_of, study_repeats
+from glifbench.study_plan import GRID as GRID_RUNS, cell_run_dir, runs_of, study_repeats
 
 min_version("9.0")
 
@@ -210,7 +210,9 @@ STUDY_REPEATS = study_repeats(
     STUDY["units"],
     lambda variant, task: job_settings(task, variant),
     variant_seeds,
-    grid_settings=job_settings,
+    grid_settings=lambda task, unit: (
+        job_settings(task) if (task, STUDY_ARCH, unit) in JOBS else None
+    ),
     grid_seeds=config["seeds"],
 )
 
@@ -252,15 +254,16 @@ PACK_VARIANTS = [  # a variant with seeds of its own (`seeds:`) trains them alon
 
 
 def study_job_settings(wildcards):
-    """The settings file of a study job; a job that repeats an earlier variant's (STUDY_REPEATS)
-    is refused with the folder that holds its run, so that no target trains it twice."""
+    """The settings file of a study job; a job that repeats an earlier variant's or the main
+    grid's (STUDY_REPEATS) is refused with the folder that holds its run, so that no target
+    trains it twice."""
     w = wildcards
     holder = runs_of(STUDY_REPEATS, w.variant, w.task, w.unit)
     if holder != w.variant:
         seed = getattr(w, "seed", "{seed}")
         raise WorkflowError(
             f"study variant {w.variant!r} trains {w.unit} on {w.task} as "
-            f"{'the main grid' if holder == GRID else f'variant {holder!r}'} does (docs/study.md, "
+            f"{'the main grid' if holder == GRID_RUNS else f'variant {holder!r}'} does (docs/study.md, "
             f"'Jobs run once'): its run is {cell_run_dir(STUDY_REPEATS, w.variant, w.task, w.unit, seed)}; "
             f"target that, 'study:{w.variant}' or 'study' instead"
         )

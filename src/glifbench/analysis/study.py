@@ -54,14 +54,14 @@ def study_metrics(runs_root: Path, study: Mapping[str, Any], partial: bool = Fal
         frame.insert(0, "variant", variant)
         frames.append(frame)
     if not frames:
-        raise DataError(f"no study run is finished under {runs_root}")
+        raise DataError(f"no study run is finished under {runs_root} (nor, for the grid's cells, {grid_root})")
     return pd.concat(frames, ignore_index=True)
 
 
 def summary_table(metrics: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFrame:
     """Mean, sd and n over seeds of each (variant, task, unit)'s last-epoch validation metric
-    (a cell without runs, in a partial study, is left out); ``runs_of``: the variant whose runs
-    they are (another where this variant's job would repeat its, ``planned_runs``)."""
+    (a cell without runs, in a partial study, is left out); ``runs_of``: whose runs they are
+    (the variant, an earlier one or ``@grid`` where its job would repeat theirs, ``planned_runs``)."""
     final = final_epochs(metrics, by=("variant", "task", "arch", "unit", "seed"))
     repeats, rows = study.get("repeats", {}), []
     for variant in study["variants"]:
