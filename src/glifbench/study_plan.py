@@ -6,9 +6,9 @@ network exactly as an earlier variant does (the study measured it: HBA under ``d
 under ``dt_tau_v=0.05``, bit-identical histories, docs/study.md). The workflow schedules such a
 job once and the study's summary reads the earlier variant's runs for it.
 
-The main grid counts as the earliest variant (:data:`GRID`): a study cell whose job equals the
-grid's job of the study's architecture (same settings as the unit sees them, its seeds among the
-grid's) reads the grid's runs, e.g. a SOT ``baseline`` on the grid's defaults, or the MNIST
+The main grid counts as the earliest variant (:data:`GRID`): a study cell whose job equals a
+job the grid plans with the study's architecture (same settings as the unit sees them, its seeds
+among the grid's) reads the grid's runs, e.g. a SOT ``baseline`` on the grid's defaults, or the MNIST
 variant that the grid's defaults adopted. Only their validation metrics are read: a grid run
 also evaluates the test split at its end, which no study table uses.
 """
