@@ -127,6 +127,20 @@ def test_failed_download_leaves_no_output(tmp_path):
     assert not list((tmp_path / "results/downloads/mnist").glob("*ubyte.gz"))
 
 
+@pytest.mark.parametrize("path", sorted(p.relative_to(REPO).as_posix() for p in (REPO / "docs").rglob("*.yaml")))
+def test_committed_config_files_are_valid(path):
+    """Every config file the docs tell users to pass (studies, diagnostics) validates against the
+    schema on top of config.yaml, so none rots unnoticed when a key moves or is renamed."""
+    import yaml
+
+    from glifbench.settings import check_config
+
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    extra = yaml.safe_load((REPO / path).read_text())
+    assert isinstance(extra, dict) and extra, f"{path} sets no config key"
+    check_config(deep_merge(yaml.safe_load(MAIN_CONFIG.read_text()), extra), schema)
+
+
 def test_nested_config_strings_get_the_schema_types():
     import yaml
 
