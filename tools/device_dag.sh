@@ -66,7 +66,7 @@ run_start=$(date +%s)
 # the deadline stops Snakemake only (timeout signals its own process group): the MPS wrapper
 # outside it always lives to quit its daemon
 "${wrap[@]}" timeout -s INT -k 60 "$deadline" python3 -m snakemake --cores "$cores" --keep-going \
-  --rerun-triggers mtime "${args[@]}" > "$out/snakemake.log" 2>&1
+  --rerun-triggers mtime input "${args[@]}" > "$out/snakemake.log" 2>&1
 status=$?
 grep -m 1 '^mps: ' "$out/snakemake.log" | tee -a "$out/device.txt"
 echo "snakemake: exit status $status after $(( $(date +%s) - run_start )) s (124: stopped at the deadline)" \

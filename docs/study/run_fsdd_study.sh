@@ -10,7 +10,7 @@ set -u
 export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}
 SM=(snakemake --cores "${CORES:-2}" --config scale=workstation
     "data={fsdd: {source: download, mirror: ${FSDD_MIRROR:-../shared/data/fsdd-recordings-26eb9aa.tar.gz}}}"
-    --configfile docs/study/fsdd.yaml --rerun-triggers mtime)
+    --configfile docs/study/fsdd.yaml --rerun-triggers mtime input)  # docs/training.md: `input` sees changed settings
 groups=("$@")
 if [ ${#groups[@]} -eq 0 ]; then
   mapfile -t groups < <(python3 -c "import yaml; print('\n'.join(yaml.safe_load(open('docs/study/fsdd.yaml'))['study']['variants']))")

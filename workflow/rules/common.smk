@@ -71,9 +71,11 @@ def as_json(value):
 
 
 # Settings longer than a few keys reach the package as files, not as JSON on the command line
-# (printed commands stay readable). A file's name holds the hash of its content: changed settings
-# are a new input file (the job reruns), and a job never reads settings older than its config,
-# whatever --rerun-triggers says. Rule `settings_file` writes them; SETTINGS maps path -> text.
+# (printed commands stay readable). A file's name holds the hash of its content, so a job never
+# reads settings older than its config, and changed settings are a new input file: Snakemake's
+# `input` rerun trigger (on by default) reruns a finished job then. `--rerun-triggers mtime` alone
+# does not (a missing input is not a newer one): resume with `--rerun-triggers mtime input`
+# (docs/training.md). Rule `settings_file` writes them; SETTINGS maps path -> text.
 SETTINGS = {}
 
 
