@@ -1,6 +1,6 @@
-"""The SOT decoding probe of docs/study/sot_decode.py: its traces are causal, and its read-out
-finds a position in a layer that carries one and none in a layer of noise (its figures are in
-docs/study.md)."""
+"""The SOT probes of docs/study/: sot_decode.py's traces are causal, and its read-out finds a
+position in a layer that carries one and none in a layer of noise; sot_brightest.py's fixed
+detectors answer in the networks' (x, y) order (their figures are in docs/study.md)."""
 
 from __future__ import annotations
 
@@ -86,3 +86,28 @@ def test_the_probe_fits_on_training_trials_and_judges_on_validation_trials(decod
     kept = len(range(decode.FIRST_FRAME, 16, decode.EVERY))
     assert seen == [12 * kept] * 3
     assert all(0 < row["decode_mse"] < 1 and row["network_mse"] > 0 for row in rows)
+
+
+BRIGHTEST = Path(__file__).resolve().parents[1] / "docs" / "study" / "sot_brightest.py"
+
+
+def test_the_fixed_detectors_find_a_moving_bright_pixel_in_x_y_order():
+    """docs/study/sot_brightest.py: each detector answers (x, y) = (column, row) / (W - 1); the
+    change detector ignores a static bright background pixel that the plain one falls for."""
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("sot_brightest", BRIGHTEST)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    frames = np.zeros((1, 6, 10, 10), dtype=np.uint8)
+    for t in range(6):
+        frames[0, t, 2, 1 + t] = 200  # the object: row 2, column 1 + t
+    answers = module.detector_answers(frames)
+    expected = np.array([[(1 + t) / 9, 2 / 9] for t in range(6)], dtype=np.float32)
+    assert np.allclose(answers["brightest pixel"][0], expected)
+    assert np.allclose(answers["brightest 2x2 patch"][0], expected, atol=0.5 / 9 + 1e-6)
+    assert np.allclose(answers["brightest pixel of the last 4 frames' mean"][0, 0], expected[0])
+    frames[0, :, 7, 8] = 255  # a static bright background pixel at row 7, column 8
+    answers = module.detector_answers(frames)
+    assert np.allclose(answers["brightest pixel"][0], [8 / 9, 7 / 9])
+    assert np.allclose(answers["brightest change from frame 0"][0, 1:], expected[1:])
