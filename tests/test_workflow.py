@@ -416,7 +416,6 @@ def test_a_bad_mirror_heals_after_it_is_fixed(fsdd_tarball, tmp_path):
         assert data["x_train"].shape == (2400, 64, 64) and data["x_val"].shape == (300, 64, 64)
 
 
-@pytest.mark.slow
 def planned_trainings(*args: str, cwd: Path) -> int:
     """How many training jobs a dry run of ``args`` plans (0 when nothing is to be done)."""
     plan = snakemake("-n", *args, cwd=cwd, tiny=True)
@@ -425,6 +424,7 @@ def planned_trainings(*args: str, cwd: Path) -> int:
     return int(found[1]) if found else 0
 
 
+@pytest.mark.slow
 def test_changed_sot_data_retrains(tmp_path):
     grid = "grid={table1: [CRNN], table3_tasks: [], fig5: false}"
     one = ("training={sot: {epochs: 1, batch_size: 4}}", grid)
