@@ -32,24 +32,31 @@ from pathlib import Path
 
 import numpy as np
 
+from glifbench.data.sot_store import load_shard
+
+
+def brightest(image: np.ndarray, offset: float, width: int) -> np.ndarray:
+    """(x, y) in [0, 1] of the largest value of each (n, T, h, w) map; a map's pixel (i, j) sits at
+    ``(j + offset, i + offset)`` pixels of a frame ``width`` pixels wide."""
+    n, T, h, w = image.shape
+    flat = image.reshape(n, T, h * w).argmax(axis=-1)
+    return (np.stack([flat % w, flat // w], axis=-1) + offset).astype(np.float32) / (width - 1)
+
 
 def detector_answers(frames: np.ndarray) -> dict[str, np.ndarray]:
     """``{detector: (n, T, 2) positions}`` for ``frames`` of shape (n, T, H, W), (x, y) in [0, 1]."""
-    n, T, H, W = frames.shape
+    T, W = frames.shape[1], frames.shape[-1]
     x = frames.astype(np.float32)
-    out = {}
-    for name, image in (("brightest pixel", x), ("brightest change from frame 0", x - x[:, :1])):
-        flat = image.reshape(n, T, H * W).argmax(axis=-1)
-        out[name] = np.stack([flat % W, flat // W], axis=-1).astype(np.float32) / (W - 1)
     cum = np.cumsum(x, axis=1)
     recent = cum - np.concatenate([np.zeros_like(cum[:, :4]), cum[:, :-4]], axis=1)  # frames t-3..t
     recent /= np.minimum(np.arange(1, T + 1), 4).astype(np.float32)[None, :, None, None]
-    flat = recent.reshape(n, T, H * W).argmax(axis=-1)
-    out["brightest pixel of the last 4 frames' mean"] = np.stack([flat % W, flat // W], axis=-1).astype(np.float32) / (W - 1)
     patch = x[..., :-1, :-1] + x[..., 1:, :-1] + x[..., :-1, 1:] + x[..., 1:, 1:]
-    flat = patch.reshape(n, T, (H - 1) * (W - 1)).argmax(axis=-1)
-    out["brightest 2x2 patch"] = (np.stack([flat % (W - 1), flat // (W - 1)], axis=-1) + 0.5).astype(np.float32) / (W - 1)
-    return out
+    return {
+        "brightest pixel": brightest(x, 0.0, W),
+        "brightest change from frame 0": brightest(x - x[:, :1], 0.0, W),
+        "brightest pixel of the last 4 frames' mean": brightest(recent, 0.0, W),
+        "brightest 2x2 patch": brightest(patch, 0.5, W),  # a patch's centre: half a pixel in
+    }
 
 
 def evaluate(index: Path) -> list[dict[str, float | str]]:
@@ -59,8 +66,7 @@ def evaluate(index: Path) -> list[dict[str, float | str]]:
     sums: dict[str, list[float]] = {}
     positions = []
     for shard in meta["shards"]:
-        with np.load(root / shard["path"]) as z:
-            frames, target = z["frames"], z["positions"]
+        frames, target = load_shard(root / shard["path"])
         positions.append(target.reshape(-1, 2))
         for name, answer in detector_answers(frames).items():
             err = answer - target
