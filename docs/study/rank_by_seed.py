@@ -23,8 +23,8 @@ import argparse
 import csv
 from pathlib import Path
 
-INTEGRATORS = ["HLIF", "HIAF", "LIF", "IAF", "BLI", "BI"]
-NON_INTEGRATORS = ["HBA", "BA"]
+from glifbench.tables.paper import INTEGRATORS, NON_INTEGRATORS
+
 RESET_UNITS = ["HLIF", "HIAF", "LIF", "IAF"]
 SEEDS = (0, 1, 2)
 
