@@ -79,6 +79,21 @@ def summary_table(metrics: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+def integrator_split(values: Mapping[str, float], higher_is_better: bool = True) -> dict[str, Any]:
+    """The study's split score of one value per unit type (a mean over seeds, or one seed's run):
+    with ``s`` = +1 where higher is better (else -1), the worst integrator ``w`` (lowest ``s v``),
+    the best of HBA/BA ``b``, ``gap = s (v_w - v_b)`` and how many of the (integrator, HBA/BA)
+    ``pairs`` the integrator is ahead in (``ahead``). Unit types absent from ``values`` are left out."""
+    sign = 1 if higher_is_better else -1
+    integrators = [u for u in paper.INTEGRATORS if u in values]
+    others = [u for u in paper.NON_INTEGRATORS if u in values]
+    worst = min(integrators, key=lambda u: sign * values[u])
+    best = max(others, key=lambda u: sign * values[u])
+    ahead = sum(sign * (values[i] - values[o]) > 0 for i in integrators for o in others)
+    return {"worst": worst, "best": best, "gap": sign * (values[worst] - values[best]), "ahead": ahead,
+            "pairs": len(integrators) * len(others)}  # fmt: skip
+
+
 def claims_table(summary: pd.DataFrame, units: Sequence[str]) -> pd.DataFrame:
     """Per (variant, task): does each of the paper's Table III claims hold on validation data?
     A (variant, task) that lacks any of the study's ``units`` (a partial study) says "incomplete"."""
@@ -103,13 +118,10 @@ def claims_table(summary: pd.DataFrame, units: Sequence[str]) -> pd.DataFrame:
             row["HBA, BA fail (every integrator beats them)"] = "n/a (not temporal)"
             row["HBA, BA learn (non-temporal task)"] = all_of([learns(task, stats[o]) for o in others])
         if integrators and others:
-            sign = 1 if task.higher_is_better else -1
-            worst = min(integrators, key=lambda u: sign * stats[u]["mean"])
-            best = max(others, key=lambda u: sign * stats[u]["mean"])
-            row["worst integrator"], row["best of HBA/BA"] = worst, best
-            row["gap (worst integrator - best of HBA/BA)"] = sign * (stats[worst]["mean"] - stats[best]["mean"])
-            ahead = sum(sign * (stats[i]["mean"] - stats[o]["mean"]) > 0 for i in integrators for o in others)
-            row["pairs ahead (integrator, HBA/BA)"] = f"{ahead}/{len(integrators) * len(others)}"
+            split = integrator_split({u: stats[u]["mean"] for u in stats}, task.higher_is_better)
+            row["worst integrator"], row["best of HBA/BA"] = split["worst"], split["best"]
+            row["gap (worst integrator - best of HBA/BA)"] = split["gap"]
+            row["pairs ahead (integrator, HBA/BA)"] = f"{split['ahead']}/{split['pairs']}"
         if "Real" in stats:
             row["Real learns"] = learns(task, stats["Real"])
         rows.append(row)
