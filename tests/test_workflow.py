@@ -482,6 +482,20 @@ def test_names_in_the_schema_are_the_registries():
     assert schema()["definitions"]["task"]["enum"] == list(TASKS)
 
 
+def test_the_conda_environment_pins_what_pyproject_does():
+    """envs/glifbench.yaml (`--sdm conda`) lists pyproject's runtime dependencies with the same pins
+    (the tools only a developer runs, pytest and snakefmt, may be left out)."""
+    import yaml
+
+    tomllib = pytest.importorskip("tomllib")
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    env = yaml.safe_load((REPO / "envs" / "glifbench.yaml").read_text())["dependencies"]
+    pip = next(item["pip"] for item in env if isinstance(item, dict))
+    runtime = {d for d in declared if re.split(r"[<>=]", d)[0] not in {"pytest", "snakefmt"}}
+    assert runtime - set(pip) == set(), "missing from envs/glifbench.yaml"
+    assert set(pip) - set(declared) == set(), "in envs/glifbench.yaml, not in pyproject.toml"
+
+
 def test_dependencies_flow_one_way():
     """rules -> commands -> training / analysis -> models -> units; data, tracking, tables apart."""
     import ast
