@@ -25,9 +25,10 @@ from pathlib import Path
 
 from glifbench.analysis.runs import final_epochs
 from glifbench.analysis.study import integrator_split, study_metrics
+from glifbench.names import UNIT_TYPES
 from glifbench.tables.paper import INTEGRATORS
 
-RESET_UNITS = ["HLIF", "HIAF", "LIF", "IAF"]
+RESET_UNITS = [u for u in INTEGRATORS if UNIT_TYPES[u].switches.get("reset")]  # HLIF, HIAF, LIF, IAF
 SEEDS = [0, 1, 2]
 
 
