@@ -1,0 +1,56 @@
+"""The ladder's runs as one table: validation MSE per epoch of every (unit type, seed) run committed
+under a rung's folder, its activity after the first epoch, and the verdict of the rule fixed
+before the runs (docs/study.md, "The ladder"): a run has *left chance* if its validation MSE is
+below ``--line`` (0.07) by its last epoch; a unit type *learns* the rung if at least ``--needed``
+(2) of its seeds did, with ``--seeds`` (3) run; with fewer seeds it gets no verdict.
+
+    python docs/study/sot_ladder/table.py docs/study/sot_ladder/contrast_mid+calibrate=0.05
+
+prints a Markdown table (one row per unit type, in the registry's order) to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+from glifbench.names import UNIT_TYPES
+
+
+def read_run(folder: Path) -> dict:
+    """Validation MSE per epoch and the first epoch's activity (% of units per step, per layer)."""
+    rows = list(csv.DictReader(open(folder / "metrics.csv")))
+    layers = sorted(k for k in rows[0] if k.startswith("activity_"))
+    return {"val": [float(r["val_loss"]) for r in rows],
+            "activity": [100 * float(rows[0][k]) for k in layers]}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rung", type=Path, help="a folder holding runs/sot/<arch>/<unit>/seed<k>/metrics.csv")
+    parser.add_argument("--arch", default="CRNN")
+    parser.add_argument("--line", type=float, default=0.07)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--needed", type=int, default=2)
+    args = parser.parse_args()
+    root = args.rung / "runs" / "sot" / args.arch
+    if not root.is_dir():
+        raise SystemExit(f"no runs under {root}")
+    print(f"| {args.arch} unit | seed: validation MSE per epoch (activity after epoch 1, layers %) | "
+          f"seeds below {args.line} / run | learns (>= {args.needed} of {args.seeds}) |")  # fmt: skip
+    print("|---|---|---|---|")
+    for unit in [u for u in UNIT_TYPES if (root / u).is_dir()]:
+        runs = {int(d.name[4:]): read_run(d) for d in sorted((root / unit).glob("seed*")) if (d / "metrics.csv").is_file()}
+        cells, left = [], 0
+        for seed, run in sorted(runs.items()):
+            left += run["val"][-1] < args.line
+            curve = " / ".join(f"{v:.4f}" for v in run["val"])
+            activity = " / ".join(f"{a:.0f}" for a in run["activity"])
+            cells.append(f"{seed}: {curve} ({activity})")
+        verdict = ("yes" if left >= args.needed else "no") if len(runs) >= args.seeds else "no verdict"
+        print(f"| {unit} | {'<br>'.join(cells)} | {left} / {len(runs)} | {verdict} |")
+
+
+if __name__ == "__main__":
+    main()
