@@ -26,6 +26,19 @@ def read_run(folder: Path) -> dict:
             "activity": [100 * float(rows[0][k]) for k in layers]}  # fmt: skip
 
 
+def verdicts(root: Path, line: float = 0.07, seeds: int = 3, needed: int = 2) -> dict[str, dict]:
+    """Per unit type under ``root`` (``<unit>/seed<k>/metrics.csv``, the registry's order): its
+    ``runs`` by seed, how many ``left`` chance (last epoch's validation MSE below ``line``) and the
+    ``verdict`` ("yes" / "no" with at least ``seeds`` runs, else "no verdict")."""
+    table = {}
+    for unit in [u for u in UNIT_TYPES if (root / u).is_dir()]:
+        runs = {int(d.name[4:]): read_run(d) for d in sorted((root / unit).glob("seed*")) if (d / "metrics.csv").is_file()}
+        left = sum(run["val"][-1] < line for run in runs.values())
+        verdict = ("yes" if left >= needed else "no") if len(runs) >= seeds else "no verdict"
+        table[unit] = {"runs": dict(sorted(runs.items())), "left": left, "verdict": verdict}
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rung", type=Path, help="a folder holding runs/sot/<arch>/<unit>/seed<k>/metrics.csv")
@@ -40,16 +53,10 @@ def main() -> None:
     print(f"| {args.arch} unit | seed: validation MSE per epoch (activity after epoch 1, layers %) | "
           f"seeds below {args.line} / run | learns (>= {args.needed} of {args.seeds}) |")  # fmt: skip
     print("|---|---|---|---|")
-    for unit in [u for u in UNIT_TYPES if (root / u).is_dir()]:
-        runs = {int(d.name[4:]): read_run(d) for d in sorted((root / unit).glob("seed*")) if (d / "metrics.csv").is_file()}
-        cells, left = [], 0
-        for seed, run in sorted(runs.items()):
-            left += run["val"][-1] < args.line
-            curve = " / ".join(f"{v:.4f}" for v in run["val"])
-            activity = " / ".join(f"{a:.0f}" for a in run["activity"])
-            cells.append(f"{seed}: {curve} ({activity})")
-        verdict = ("yes" if left >= args.needed else "no") if len(runs) >= args.seeds else "no verdict"
-        print(f"| {unit} | {'<br>'.join(cells)} | {left} / {len(runs)} | {verdict} |")
+    for unit, row in verdicts(root, args.line, args.seeds, args.needed).items():
+        cells = [f"{seed}: {' / '.join(f'{v:.4f}' for v in run['val'])} ({' / '.join(f'{a:.0f}' for a in run['activity'])})"
+                 for seed, run in row["runs"].items()]  # fmt: skip
+        print(f"| {unit} | {'<br>'.join(cells)} | {row['left']} / {len(row['runs'])} | {row['verdict']} |")
 
 
 if __name__ == "__main__":
