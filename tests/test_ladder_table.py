@@ -5,6 +5,7 @@ least ``needed`` of ``seeds`` runs that did, and gets no verdict with fewer runs
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[1] / "docs" / "study" / "sot_ladder" / "table.py"
@@ -21,6 +22,7 @@ def _run(root: Path, unit: str, seed: int, val: list[float]) -> None:
     folder = root / unit / f"seed{seed}"
     folder.mkdir(parents=True)
     rows = [f"{e},0.05,0.04,0.08,{v}" for e, v in enumerate(val, 1)]
+    (folder / "config.json").write_text(json.dumps({"task": "sot", "arch": "CRNN", "unit": unit, "seed": seed}))
     (folder / "metrics.csv").write_text("\n".join(["epoch,activity_body.0,activity_body.1,train_loss,val_loss", *rows]) + "\n")
 
 

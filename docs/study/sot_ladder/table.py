@@ -12,30 +12,26 @@ prints a Markdown table (one row per unit type, in the registry's order) to stdo
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
+from glifbench.analysis.runs import load_metrics
 from glifbench.names import UNIT_TYPES
 
 
-def read_run(folder: Path) -> dict:
-    """Validation MSE per epoch and the first epoch's activity (% of units per step, per layer)."""
-    rows = list(csv.DictReader(open(folder / "metrics.csv")))
-    layers = sorted(k for k in rows[0] if k.startswith("activity_"))
-    return {"val": [float(r["val_loss"]) for r in rows],
-            "activity": [100 * float(rows[0][k]) for k in layers]}  # fmt: skip
-
-
 def verdicts(root: Path, line: float = 0.07, seeds: int = 3, needed: int = 2) -> dict[str, dict]:
-    """Per unit type under ``root`` (``<unit>/seed<k>/metrics.csv``, the registry's order): its
-    ``runs`` by seed, how many ``left`` chance (last epoch's validation MSE below ``line``) and the
-    ``verdict`` ("yes" / "no" with at least ``seeds`` runs, else "no verdict")."""
+    """Per unit type under ``root`` (``<unit>/seed<k>/``, read by the analysis's ``load_metrics``;
+    the registry's order): its ``runs`` by seed (validation MSE per epoch, the first epoch's
+    activity in % per layer), how many ``left`` chance (last epoch's validation MSE below ``line``)
+    and the ``verdict`` ("yes" / "no" with at least ``seeds`` runs, else "no verdict")."""
+    metrics = load_metrics(sorted(p.parent for p in root.glob("*/seed*/metrics.csv"))).sort_values("epoch")
+    layers = sorted(c for c in metrics.columns if c.startswith("activity_"))
     table = {}
-    for unit in [u for u in UNIT_TYPES if (root / u).is_dir()]:
-        runs = {int(d.name[4:]): read_run(d) for d in sorted((root / unit).glob("seed*")) if (d / "metrics.csv").is_file()}
+    for unit in [u for u in UNIT_TYPES if u in set(metrics.unit)]:
+        runs = {int(seed): {"val": run["val_loss"].tolist(), "activity": [100 * run[k].iloc[0] for k in layers]}
+                for seed, run in metrics[metrics.unit == unit].groupby("seed")}  # fmt: skip
         left = sum(run["val"][-1] < line for run in runs.values())
         verdict = ("yes" if left >= needed else "no") if len(runs) >= seeds else "no verdict"
-        table[unit] = {"runs": dict(sorted(runs.items())), "left": left, "verdict": verdict}
+        table[unit] = {"runs": runs, "left": left, "verdict": verdict}
     return table
 
 
@@ -48,7 +44,7 @@ def main() -> None:
     parser.add_argument("--needed", type=int, default=2)
     args = parser.parse_args()
     root = args.rung / "runs" / "sot" / args.arch
-    if not root.is_dir():
+    if not any(root.glob("*/seed*/metrics.csv")):
         raise SystemExit(f"no runs under {root}")
     print(f"| {args.arch} unit | seed: validation MSE per epoch (activity after epoch 1, layers %) | "
           f"seeds below {args.line} / run | learns (>= {args.needed} of {args.seeds}) |")  # fmt: skip
