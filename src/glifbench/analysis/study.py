@@ -13,7 +13,7 @@ there reads "incomplete" instead of a verdict drawn from the units that happen t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,14 +79,19 @@ def summary_table(metrics: pd.DataFrame, study: Mapping[str, Any]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+def unit_groups(present: Collection[str]) -> tuple[list[str], list[str]]:
+    """The paper's integrating unit types and HBA/BA (``paper.INTEGRATORS``,
+    ``paper.NON_INTEGRATORS``) among ``present``, in the paper's order."""
+    return [u for u in paper.INTEGRATORS if u in present], [u for u in paper.NON_INTEGRATORS if u in present]
+
+
 def integrator_split(values: Mapping[str, float], higher_is_better: bool = True) -> dict[str, Any]:
     """The study's split score of one value per unit type (a mean over seeds, or one seed's run):
     with ``s`` = +1 where higher is better (else -1), the worst integrator ``w`` (lowest ``s v``),
     the best of HBA/BA ``b``, ``gap = s (v_w - v_b)`` and how many of the (integrator, HBA/BA)
     ``pairs`` the integrator is ahead in (``ahead``). Unit types absent from ``values`` are left out."""
     sign = 1 if higher_is_better else -1
-    integrators = [u for u in paper.INTEGRATORS if u in values]
-    others = [u for u in paper.NON_INTEGRATORS if u in values]
+    integrators, others = unit_groups(values)
     worst = min(integrators, key=lambda u: sign * values[u])
     best = max(others, key=lambda u: sign * values[u])
     ahead = sum(sign * (values[i] - values[o]) > 0 for i in integrators for o in others)
@@ -106,8 +111,7 @@ def claims_table(summary: pd.DataFrame, units: Sequence[str]) -> pd.DataFrame:
             rows.append({"variant": variant, "task": name,
                          "integrators learn": f"incomplete (no run yet: {' '.join(missing)})"})  # fmt: skip
             continue
-        integrators = [u for u in paper.INTEGRATORS if u in stats]
-        others = [u for u in paper.NON_INTEGRATORS if u in stats]
+        integrators, others = unit_groups(stats)
         row = {"variant": variant, "task": name}
         row["integrators learn"] = all_of([learns(task, stats[u]) for u in integrators])
         row["integrators failing"] = " ".join(u for u in integrators if learns(task, stats[u]) == "no") or "-"
