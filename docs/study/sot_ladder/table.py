@@ -23,7 +23,10 @@ def verdicts(root: Path, line: float = 0.07, seeds: int = 3, needed: int = 2) ->
     the registry's order): its ``runs`` by seed (validation MSE per epoch, the first epoch's
     activity in % per layer), how many ``left`` chance (last epoch's validation MSE below ``line``)
     and the ``verdict`` ("yes" / "no" with at least ``seeds`` runs, else "no verdict")."""
-    metrics = load_metrics(sorted(p.parent for p in root.glob("*/seed*/metrics.csv"))).sort_values("epoch")
+    folders = sorted(p.parent for p in root.glob("*/seed*/metrics.csv"))
+    if not folders:
+        return {}
+    metrics = load_metrics(folders).sort_values("epoch")
     layers = sorted(c for c in metrics.columns if c.startswith("activity_"))
     table = {}
     for unit in [u for u in UNIT_TYPES if u in set(metrics.unit)]:
@@ -44,12 +47,13 @@ def main() -> None:
     parser.add_argument("--needed", type=int, default=2)
     args = parser.parse_args()
     root = args.rung / "runs" / "sot" / args.arch
-    if not any(root.glob("*/seed*/metrics.csv")):
+    table = verdicts(root, args.line, args.seeds, args.needed)
+    if not table:
         raise SystemExit(f"no runs under {root}")
     print(f"| {args.arch} unit | seed: validation MSE per epoch (activity after epoch 1, layers %) | "
           f"seeds below {args.line} / run | learns (>= {args.needed} of {args.seeds}) |")  # fmt: skip
     print("|---|---|---|---|")
-    for unit, row in verdicts(root, args.line, args.seeds, args.needed).items():
+    for unit, row in table.items():
         cells = [f"{seed}: {' / '.join(f'{v:.4f}' for v in run['val'])} ({' / '.join(f'{a:.0f}' for a in run['activity'])})"
                  for seed, run in row["runs"].items()]  # fmt: skip
         print(f"| {unit} | {'<br>'.join(cells)} | {row['left']} / {len(row['runs'])} | {row['verdict']} |")
