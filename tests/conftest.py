@@ -1,4 +1,4 @@
-"""Shared fixtures: a loopback HTTP server and the genuine data in ../shared/data."""
+"""Shared fixtures: a loopback HTTP server, the genuine data in ../shared/data and a tiny SOT data set."""
 
 from __future__ import annotations
 
@@ -59,3 +59,21 @@ def mnist_folder() -> Path:
     if not (path / "t10k-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"genuine MNIST test set not present in {path}")
     return path
+
+
+@pytest.fixture(scope="module")
+def sot_files(tmp_path_factory) -> dict[str, str]:
+    """A tiny SOT data set (2 shards of 8 six-frame trials per split on the built-in grass
+    background): ``{"train": index, "val": index}``."""
+    from glifbench.data.backgrounds import builtin_image
+    from glifbench.data.sot_store import shard_seed, write_index, write_shard
+
+    root = tmp_path_factory.mktemp("sot")
+    stack = builtin_image("grass")[None]
+    files = {}
+    for split in ("train", "val"):
+        shards = [write_shard(root / f"{split}{k}.npz", stack, 8, shard_seed(0, split, k), {"n_frames": 6})
+                  for k in range(2)]  # fmt: skip
+        write_index(root / f"{split}.json", shards, split)
+        files[split] = str(root / f"{split}.json")
+    return files

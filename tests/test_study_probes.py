@@ -111,3 +111,36 @@ def test_the_fixed_detectors_find_a_moving_bright_pixel_in_x_y_order():
     answers = module.detector_answers(frames)
     assert np.allclose(answers["brightest pixel"][0], [8 / 9, 7 / 9])
     assert np.allclose(answers["brightest change from frame 0"][0, 1:], expected[1:])
+
+
+FIRST_EPOCH = Path(__file__).resolve().parents[1] / "docs" / "study" / "sot_first_epoch.py"
+
+
+def test_the_first_epoch_probe_follows_the_job_it_replays(tmp_path, sot_files):
+    """docs/study/sot_first_epoch.py retrains a committed run's first epoch step by step and looks
+    at its layers in between without changing its course: after the whole epoch its validation
+    MSE is the job's own epoch-1 ``val_loss``; an override (``--set``) changes the course."""
+    from helpers import job_config
+
+    from glifbench.training.trainer import JobSpec, train
+
+    spec = importlib.util.spec_from_file_location("sot_first_epoch", FIRST_EPOCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    settings = job_config("sot", {"epochs": 1, "batch_size": 4, "lr": 0.01},
+                          {"channels": [2, 3], "hidden": 8, "calibrate_activity": 0.1})  # fmt: skip
+    job = JobSpec("sot", "CRNN", "LIF", 2, tmp_path / "run", tmp_path / "ckpt.pt", sot_files, settings,
+                  evaluate_test=False)  # fmt: skip
+    history = train(job)["history"]
+    steps = 4  # 16 training trials in batches of 4: the whole first epoch
+    rows = module.first_epoch(tmp_path / "run", sot_files, [], steps, every=2, probe_batches=1, full_val=True)
+    assert [row["step"] for row in rows] == [0, 2, 4]
+    assert rows[-1]["full_val_mse"] == pytest.approx(history[0]["val_loss"], rel=1e-6)
+    for row in rows:
+        for layer in ("body.0", "body.1"):
+            assert 0 <= row[f"activity {layer}"] <= 1 and 0 <= row[f"silent {layer}"] <= 1
+            assert row[f"trial p10 {layer}"] <= row[f"trial median {layer}"] <= row[f"trial p90 {layer}"]
+    assert rows[0]["loss"] != rows[-1]["loss"] and rows[-1]["grad body.0"] > 0
+    other = module.first_epoch(tmp_path / "run", sot_files, ["training.lr=0.0001"], steps, 2, 1, True)
+    assert other[0]["loss"] == rows[0]["loss"] and other[-1]["full_val_mse"] != rows[-1]["full_val_mse"]
+    assert other[-1]["overrides"] == "training.lr=0.0001"

@@ -15,8 +15,6 @@ import pytest
 import torch
 from helpers import job_config, needs_cpp_compiler, write_fsdd_like
 
-from glifbench.data.backgrounds import builtin_image
-from glifbench.data.sot_store import shard_seed, write_index, write_shard
 from glifbench.data.fetch import file_digest
 from glifbench.errors import DataError, TrainingError
 from glifbench.layout import job_grid
@@ -32,19 +30,6 @@ def config(epochs=2, **training):
 @pytest.fixture(scope="module")
 def fsdd_file(tmp_path_factory):
     return write_fsdd_like(tmp_path_factory.mktemp("fsdd") / "spectrograms.npz")
-
-
-@pytest.fixture(scope="module")
-def sot_files(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sot")
-    stack = builtin_image("grass")[None]
-    files = {}
-    for split in ("train", "val"):
-        shards = [write_shard(root / f"{split}{k}.npz", stack, 8, shard_seed(0, split, k), {"n_frames": 6})
-                  for k in range(2)]  # fmt: skip
-        write_index(root / f"{split}.json", shards, split)
-        files[split] = str(root / f"{split}.json")
-    return files
 
 
 def spec(tmp_path, task, data, unit="BLI", arch="CRNN", seed=3, **kw):
