@@ -13,12 +13,17 @@ import torch
 SCRIPT = Path(__file__).resolve().parents[1] / "docs" / "study" / "sot_decode.py"
 
 
-@pytest.fixture(scope="module")
-def decode():
-    spec = importlib.util.spec_from_file_location("sot_decode", SCRIPT)
+def _script(path: Path):
+    """A docs/study/ script, imported as a module."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def decode():
+    return _script(SCRIPT)
 
 
 def test_traces_are_causal_and_kept_at_the_decoded_frames(decode):
@@ -96,9 +101,7 @@ def test_the_fixed_detectors_find_a_moving_bright_pixel_in_x_y_order():
     change detector ignores a static bright background pixel that the plain one falls for."""
     import numpy as np
 
-    spec = importlib.util.spec_from_file_location("sot_brightest", BRIGHTEST)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _script(BRIGHTEST)
     frames = np.zeros((1, 6, 10, 10), dtype=np.uint8)
     for t in range(6):
         frames[0, t, 2, 1 + t] = 200  # the object: row 2, column 1 + t
@@ -124,9 +127,7 @@ def test_the_first_epoch_probe_follows_the_job_it_replays(tmp_path, sot_files):
 
     from glifbench.training.trainer import JobSpec, train
 
-    spec = importlib.util.spec_from_file_location("sot_first_epoch", FIRST_EPOCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _script(FIRST_EPOCH)
     settings = job_config("sot", {"epochs": 1, "batch_size": 4, "lr": 0.01},
                           {"channels": [2, 3], "hidden": 8, "calibrate_activity": 0.1})  # fmt: skip
     job = JobSpec("sot", "CRNN", "LIF", 2, tmp_path / "run", tmp_path / "ckpt.pt", sot_files, settings,

@@ -47,11 +47,11 @@ from glifbench.models.layers import UnitLayer  # noqa: E402
 from glifbench.training.trainer import JobSpec, _epoch_seed, run_epoch, start_job, task_loss  # noqa: E402
 
 
-def _look(model: torch.nn.Module, batches: list, task, start: int) -> dict[str, float]:
-    """Loss, activity and silent fraction of every unit layer on the probe batches (no update)."""
+def _look(model: torch.nn.Module, batches: list, task) -> dict[str, float]:
+    """Loss (every frame, as validation), activity and silent fraction of every unit layer on the
+    probe batches (no update)."""
     rng_state = torch.get_rng_state()
     seen: dict[str, torch.Tensor] = {}
-    active_sum: dict[str, float] = {}
     per_trial: dict[str, list[float]] = {}
     losses = []
 
@@ -61,7 +61,6 @@ def _look(model: torch.nn.Module, batches: list, task, start: int) -> dict[str, 
             fired = layer.unit.active(sent).float()  # [T, B, ...]
             any_step = fired.amax(dim=(0, 1))  # per unit: active at some step of some trial
             seen[name] = any_step if name not in seen else torch.maximum(seen[name], any_step)
-            active_sum[name] = active_sum.get(name, 0.0) + float(fired.mean())
             per_trial.setdefault(name, []).extend(fired.transpose(0, 1).flatten(1).mean(1).tolist())
 
         return hook
@@ -73,7 +72,7 @@ def _look(model: torch.nn.Module, batches: list, task, start: int) -> dict[str, 
     with torch.no_grad():
         for batch in batches:
             out = model(batch.inputs)
-            losses.append(float(task_loss(task, out, batch.targets, start)))
+            losses.append(float(task_loss(task, out, batch.targets, 0)))
     model.train(was_training)
     for hook in hooks:
         hook.remove()
@@ -81,7 +80,7 @@ def _look(model: torch.nn.Module, batches: list, task, start: int) -> dict[str, 
     row = {"loss": float(np.mean(losses))}
     for name, _ in layers:
         if name in seen:
-            row[f"activity {name}"] = active_sum[name] / len(batches)
+            row[f"activity {name}"] = float(np.mean(per_trial[name]))  # every trial has as many steps x units
             row[f"silent {name}"] = float(1 - seen[name].mean())
             row[f"trial p10 {name}"], row[f"trial median {name}"], row[f"trial p90 {name}"] = (
                 float(q) for q in np.percentile(per_trial[name], [10, 50, 90]))
@@ -114,21 +113,20 @@ def first_epoch(run: Path, data: dict[str, str], overrides: list[str], steps: in
                        settings, evaluate_test=False)  # fmt: skip
         state = start_job(spec)
         model, task, s = state.model, spec.descriptor, spec.settings
-        start = s["loss_from_frame"]
         look_rng = np.random.default_rng([seed, 7])
         probe = [b for _, b in zip(range(probe_batches), state.val_stream.batches(s["batch_size"], look_rng))]
         torch.manual_seed(_epoch_seed(seed, 0))  # the job's first epoch, as train_one_epoch seeds it
         rng = np.random.default_rng([seed, 0])
         model.train(True)
         model.record_activity(False)
-        rows = [{"step": 0, **_look(model, probe, task, 0)}]
+        rows = [{"step": 0, **_look(model, probe, task)}]
         losses: list[float] = []
         batches = state.train_stream.batches(s["batch_size"], rng) if steps > 0 else []
         for step, batch in enumerate(batches, start=1):
             _, loss = state.step(batch.inputs, batch.targets)
             losses.append(float(loss.detach()))
             if step % every == 0 or step == steps:
-                rows.append({"step": step, "train_loss": float(np.mean(losses)), **_look(model, probe, task, 0),
+                rows.append({"step": step, "train_loss": float(np.mean(losses)), **_look(model, probe, task),
                              **_feeding_grads(model)})  # fmt: skip
                 losses = []
                 print(json.dumps(rows[-1]), flush=True)
