@@ -142,6 +142,10 @@ def test_the_first_epoch_probe_follows_the_job_it_replays(tmp_path, sot_files):
             assert 0 <= row[f"activity {layer}"] <= 1 and 0 <= row[f"silent {layer}"] <= 1
             assert row[f"trial p10 {layer}"] <= row[f"trial median {layer}"] <= row[f"trial p90 {layer}"]
     assert rows[0]["loss"] != rows[-1]["loss"] and rows[-1]["grad body.0"] > 0
+    whole = module.first_epoch(tmp_path / "run", sot_files, [], steps, every=4, probe_batches=4, full_val=False)
+    assert whole[-1]["loss"] == pytest.approx(rows[-1]["full_val_mse"], rel=1e-6)  # 4 x 4 = every val trial
+    for layer in ("body.0", "body.1"):  # the probe's hooks count activity as the job's recording does
+        assert whole[-1][f"activity {layer}"] == pytest.approx(history[0][f"activity_{layer}"], rel=1e-6)
     other = module.first_epoch(tmp_path / "run", sot_files, ["training.lr=0.0001"], steps, 2, 1, True)
     assert other[0]["loss"] == rows[0]["loss"] and other[-1]["full_val_mse"] != rows[-1]["full_val_mse"]
     assert other[-1]["overrides"] == "training.lr=0.0001"

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sot_gradients import _set, _with_defaults  # noqa: E402
+from sot_gradients import _set, _with_defaults, per_trial_activity, watching_units  # noqa: E402
 
 from glifbench.models.layers import UnitLayer  # noqa: E402
 from glifbench.training.trainer import JobSpec, _epoch_seed, run_epoch, start_job, task_loss  # noqa: E402
@@ -55,30 +55,22 @@ def _look(model: torch.nn.Module, batches: list, task) -> dict[str, float]:
     per_trial: dict[str, list[float]] = {}
     losses = []
 
-    def keep(name: str):
-        def hook(layer, args, out):
-            sent = (layer.outputs_behind if layer.emit_potential else out).detach()
-            fired = layer.unit.active(sent).float()  # [T, B, ...]
-            any_step = fired.amax(dim=(0, 1))  # per unit: active at some step of some trial
-            seen[name] = any_step if name not in seen else torch.maximum(seen[name], any_step)
-            per_trial.setdefault(name, []).extend(fired.transpose(0, 1).flatten(1).mean(1).tolist())
+    def keep(name: str, fired: torch.Tensor) -> None:
+        any_step = fired.amax(dim=(0, 1))  # per unit: active at some step of some trial
+        seen[name] = any_step if name not in seen else torch.maximum(seen[name], any_step)
+        per_trial.setdefault(name, []).extend(per_trial_activity(fired))
 
-        return hook
-
-    layers = [(n, m) for n, m in model.named_modules() if isinstance(m, UnitLayer)]
-    hooks = [m.register_forward_hook(keep(n)) for n, m in layers]
+    layers = [n for n, m in model.named_modules() if isinstance(m, UnitLayer)]
     was_training = model.training
     model.train(False)
-    with torch.no_grad():
+    with torch.no_grad(), watching_units(model, keep):
         for batch in batches:
             out = model(batch.inputs)
             losses.append(float(task_loss(task, out, batch.targets, 0)))
     model.train(was_training)
-    for hook in hooks:
-        hook.remove()
     torch.set_rng_state(rng_state)
     row = {"loss": float(np.mean(losses))}
-    for name, _ in layers:
+    for name in layers:
         if name in seen:
             row[f"activity {name}"] = float(np.mean(per_trial[name]))  # every trial has as many steps x units
             row[f"silent {name}"] = float(1 - seen[name].mean())

@@ -26,9 +26,11 @@ Nothing here trains; it describes the starting point a training job has.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import tempfile
+from collections.abc import Callable, Iterator
 from itertools import combinations
 from pathlib import Path
 
@@ -78,28 +80,43 @@ def _lag_profile(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> np
     return norms / norms[0] if norms[0] > 0 else np.full_like(norms, np.nan)
 
 
-def _training_pass(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, start: int):
-    """One forward and backward of the training loss: ``(loss, gradients of the weight tensors,
-    {layer: fraction of active units per trial})``."""
-    sent: dict[str, torch.Tensor] = {}
+@contextlib.contextmanager
+def watching_units(model: torch.nn.Module, on_fired: Callable[[str, torch.Tensor], None]) -> Iterator[None]:
+    """While inside, every forward of a unit layer calls ``on_fired(name, fired)`` with
+    ``fired[t, b, ...] = 1`` where the layer's unit is active (its outputs, also where the layer
+    passes on potentials; detached, float)."""
 
     def keep(name: str):
-        def hook(layer, args, out):  # the units' outputs, also where the layer passes on potentials
-            sent[name] = (layer.outputs_behind if layer.emit_potential else out).detach()
+        def hook(layer, args, out):
+            sent = (layer.outputs_behind if layer.emit_potential else out).detach()
+            on_fired(name, layer.unit.active(sent).float())
 
         return hook
 
     hooks = [m.register_forward_hook(keep(n)) for n, m in model.named_modules() if isinstance(m, UnitLayer)]
+    try:
+        yield
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+def per_trial_activity(fired: torch.Tensor) -> list[float]:
+    """``[T, B, ...]`` active indicators -> each trial's fraction of active units over its steps."""
+    return fired.transpose(0, 1).flatten(1).mean(1).tolist()
+
+
+def _training_pass(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, start: int):
+    """One forward and backward of the training loss: ``(loss, gradients of the weight tensors,
+    {layer: fraction of active units per trial})``."""
+    active: dict[str, list[float]] = {}
     model.zero_grad(set_to_none=True)
-    out = model(x)
-    for hook in hooks:
-        hook.remove()
+    with watching_units(model, lambda name, fired: active.__setitem__(name, per_trial_activity(fired))):
+        out = model(x)
     loss = torch.nn.functional.mse_loss(out[start:], y[start:])
     loss.backward()
     grads = {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None and p.dim() > 1}
-    units = dict(model.named_modules())
-    active = {n: units[n].unit.active(s).float().transpose(0, 1).flatten(1).mean(1).tolist() for n, s in sent.items()}
-    return float(loss), grads, active
+    return float(loss.detach()), grads, active
 
 
 def describe(unit: str, settings: dict, data: dict[str, str], n_batches: int, seed: int) -> dict:
