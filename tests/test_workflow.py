@@ -37,6 +37,26 @@ def test_deep_merge_overrides_leaves_only():
     assert preset["sot"]["n_train"] == 5
 
 
+def test_a_tasks_own_keys_override_its_section_for_its_jobs_only():
+    from glifbench.settings import for_task
+
+    units = {"dt_tau_v": 0.2, "slope": 5.0, "sot": {"dt_tau_v": 0.5}, "fsdd": {"slope": 1.0}}
+    assert for_task(units, "sot") == {"dt_tau_v": 0.5, "slope": 5.0}
+    assert for_task(units, "fsdd") == {"dt_tau_v": 0.2, "slope": 1.0}
+    assert for_task(units, "mnist") == {"dt_tau_v": 0.2, "slope": 5.0}
+    assert units["sot"] == {"dt_tau_v": 0.5}
+
+
+def test_defaults_fill_what_snakemake_fills():
+    """glifbench.settings.schema_defaults fills a config as Snakemake's validate(set_default=True)
+    does: a task's own units / model keys and a study's common overrides are not invented."""
+    from helpers import config_defaults
+
+    defaults = config_defaults()
+    assert not set(defaults["units"]) & {"sot", "mnist", "fsdd"} and not set(defaults["model"]) & {"sot", "fsdd"}
+    assert defaults["study"]["common"] == {} and defaults["units"]["dt_tau_v"] == 0.2
+
+
 @pytest.mark.parametrize(
     ("override", "named"),
     [
@@ -51,6 +71,9 @@ def test_deep_merge_overrides_leaves_only():
         ("sott=1", "invalid config at the top level: Additional properties are not allowed ('sott' was unexpected)"),
         ("study={variants: {a: {unitz: {}}}}", "'unitz' was unexpected"),
         ("study={variants: {a: {units: {slope: -1}}}}", "study.variants.a.units.slope"),
+        ("units={sot: {slope: -1}}", "units.sot.slope"),
+        ("units={dt_tau_x: 1}", "'dt_tau_x' was unexpected"),
+        ("model={fsdd: {sot: {hidden: 3}}}", "model.fsdd: Unevaluated properties are not allowed ('sot' was unexpected)"),
     ],
 )
 def test_config_errors_name_the_key(override, named, tmp_path):
@@ -562,6 +585,29 @@ def test_a_corrupt_shard_is_removed_and_rebuilt(tmp_path):
     healed = snakemake("--cores", "2", target, cwd=tmp_path, tiny=True)
     assert healed.returncode == 0, healed.stdout + healed.stderr
     assert shard.read_bytes() == good  # rebuilt, byte for byte (seeded)
+
+
+def test_a_tasks_own_units_and_model_keys_reach_its_jobs_only(tmp_path):
+    """`units.<task>` / `model.<task>` change that task's jobs alone, stay as written (a global key
+    the user set is not reset to its default for the task), and a study variant's keys win."""
+    config = ["--config", "units={dt_tau_u: 0.3, sot: {dt_tau_v: 0.5}}", "model={sot: {calibrate_activity: 0.05}}",
+              "study={tasks: [sot, fsdd], units: [LIF], variants: {v: {units: {dt_tau_v: 0.4, fsdd: {slope: 2}}}}}"]  # fmt: skip
+    written = snakemake("--cores", "1", *config, "--", "settings", cwd=tmp_path)
+    assert written.returncode == 0, written.stdout + written.stderr
+    seen = {}
+    for path in (tmp_path / "results" / "settings").glob("*.json"):
+        match = re.fullmatch(r"(train|study-v)-(sot|mnist|fsdd)-\w+\.json", path.name)
+        if match:
+            settings = json.loads(path.read_text())
+            seen[match[1], match[2]] = (settings["units"], settings["model"]["calibrate_activity"])
+    assert {key: (u["dt_tau_v"], u["dt_tau_u"], u["slope"], c) for key, (u, c) in seen.items()} == {
+        ("train", "sot"): (0.5, 0.3, 5.0, 0.05),
+        ("train", "mnist"): (0.2, 0.3, 5.0, 0.15),
+        ("train", "fsdd"): (0.2, 0.3, 5.0, 0.15),
+        ("study-v", "sot"): (0.4, 0.3, 5.0, 0.05),
+        ("study-v", "fsdd"): (0.4, 0.3, 2.0, 0.15),
+    }
+    assert not {"sot", "mnist", "fsdd"} & {key for units, _ in seen.values() for key in units}
 
 
 def test_settings_reach_commands_as_files_named_by_their_content(tmp_path):

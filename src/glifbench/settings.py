@@ -31,6 +31,19 @@ def config_hash(config: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+def for_task(section: Mapping[str, Any], task: str) -> dict[str, Any]:
+    """A ``units`` or ``model`` section as the jobs of ``task`` see it: the section's own keys with
+    the task's overrides (``section[task]``, as written) on top; no task's overrides left in it.
+
+    ``for_task({"dt_tau_v": 0.2, "slope": 5, "sot": {"dt_tau_v": 0.5}}, "sot")``
+    gives ``{"dt_tau_v": 0.5, "slope": 5}``; for ``"fsdd"``, ``{"dt_tau_v": 0.2, "slope": 5}``.
+    """
+    from glifbench.names import TASKS
+
+    own = {key: value for key, value in section.items() if key not in TASKS}
+    return deep_merge(own, section.get(task, {}))
+
+
 class ConfigError(ValueError):
     """The configuration breaks the schema; the message names the key and says why, in one line."""
 
@@ -48,14 +61,17 @@ def check_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
 
 
 def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``schema`` with its local ``$ref`` (and the target's own, recursively) merged in: the node's
+    keys win, and ``properties`` are the union (the target's first)."""
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/"):
         target: Any = root
         for part in ref[2:].split("/"):
             target = target[part]
+        target = _resolve(target, root)
         local = {k: v for k, v in schema.items() if k != "$ref"}
         merged = {**target, **local}
-        if "properties" in target and "properties" in local:  # e.g. overrides plus a variant's seeds
+        if "properties" in target and "properties" in local:  # e.g. units' constants plus its tasks
             merged["properties"] = {**target["properties"], **local["properties"]}
         return merged
     return schema
@@ -63,14 +79,15 @@ def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str,
 
 def schema_defaults(schema: Mapping[str, Any], node: Mapping[str, Any] | None = None) -> Any:
     """The value the schema's defaults give a (sub-)schema ``node`` (the whole config by default):
-    objects are filled property by property, as ``snakemake.utils.validate(set_default=True)`` does."""
+    as ``snakemake.utils.validate(set_default=True)`` fills a config, a property is filled only where
+    its own schema names a default (an object's then property by property); one without (a task's
+    ``units``/``model`` overrides, a study's) stays absent."""
     node = _resolve(schema if node is None else node, schema)
     if node.get("type") == "object" and "properties" in node:
         base = dict(node.get("default", {}))
         for key, sub in node["properties"].items():
-            value = schema_defaults(schema, sub)
-            if value is not _NONE:
-                base.setdefault(key, value)
+            if "default" in sub:
+                base.setdefault(key, schema_defaults(schema, sub))
         return base
     return copy.deepcopy(node["default"]) if "default" in node else _NONE
 
@@ -134,8 +151,8 @@ def schema_markdown(schema: Mapping[str, Any]) -> str:
 
     def walk(node: Mapping[str, Any], prefix: str) -> None:
         node = _resolve(node, schema)
-        for key, sub in node.get("properties", {}).items():
-            sub = _resolve(sub, schema)
+        for key, raw in node.get("properties", {}).items():
+            sub = _resolve(raw, schema)
             path = f"{prefix}.{key}" if prefix else key
             kind = sub.get("type", "")
             kind = " or ".join(kind) if isinstance(kind, list) else kind
@@ -144,8 +161,8 @@ def schema_markdown(schema: Mapping[str, Any]) -> str:
             default = json.dumps(sub["default"]) if "default" in sub and sub.get("properties") is None else ""
             text = " ".join(str(sub.get("description", "")).split()).replace("|", "\\|")
             lines.append(f"| `{path}` | {kind} | {f'`{default}`' if default else ''} | {text} |")
-            if sub.get("properties") and path not in ("study.common",):
-                walk(sub, path)
+            if sub.get("properties") and "default" in raw and path not in ("study.common",):
+                walk(sub, path)  # a node without a default (a task's overrides) keeps to its one row
 
     walk(schema, "")
     return "\n".join(lines) + "\n"

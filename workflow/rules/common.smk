@@ -14,6 +14,7 @@ from glifbench.settings import (
     check_config,
     coerce_to_schema,
     deep_merge,
+    for_task,
 )
 from glifbench.layout import (
     RUN_FILES,
@@ -51,14 +52,23 @@ except ConfigError as err:
 _scale = config.get("scale", "demo")
 with open(workflow.source_path(f"../presets/{_scale}.yaml")) as _fh:
     _resolved = deep_merge(yaml.safe_load(_fh) or {}, config)
-#    Study overrides hold only what they change: keep them as written, not filled with defaults.
+#    Study overrides and a task's own units / model keys hold only what they change: keep them
+#    as written, not filled with defaults.
 _overrides = {
     k: json.loads(json.dumps(_resolved.get("study", {}).get(k, {})))
     for k in ("common", "variants")
 }
+_task_keys = {
+    (section, task): json.loads(json.dumps(_resolved[section][task]))
+    for section in ("units", "model")
+    for task in TASKS
+    if task in _resolved.get(section, {})
+}
 check_config(_resolved, _schema)
 validate(_resolved, SCHEMA, set_default=True)  # fills the schema's defaults
 _resolved["study"].update(_overrides)
+for (_section, _task), _written in _task_keys.items():
+    _resolved[_section][_task] = _written
 config.clear()
 config.update(_resolved)
 
@@ -164,21 +174,21 @@ def all_runs(files=("metrics.csv",)):
 
 
 def job_settings(task, variant=None):
-    """The settings of one training job: its task's training section, model and units, with
-    a study variant's overrides on top (study jobs)."""
+    """The settings of one training job: its task's training section, model and units (each with
+    the task's own keys on top: glifbench.settings.for_task), with a study variant's overrides on
+    top of those (study jobs)."""
     sections = {k: config[k] for k in ("training", "model", "units")}
+    model, units = (for_task(config[k], task) for k in ("model", "units"))
     if variant is not None:
         overrides = deep_merge(STUDY["common"], STUDY["variants"][variant])
         overrides.pop("seeds", None)
         sections = deep_merge(sections, overrides)
+        model = deep_merge(model, for_task(overrides.get("model", {}), task))
+        units = deep_merge(units, for_task(overrides.get("units", {}), task))
     training = sections["training"]
     settings = dict(training[task])
     settings.update({k: training[k] for k in JOB_TRAINING_KEYS})
-    return {
-        "training": settings,
-        "model": sections["model"],
-        "units": sections["units"],
-    }
+    return {"training": settings, "model": model, "units": units}
 
 
 TRAIN_SETTINGS = {
@@ -229,7 +239,11 @@ def packable(arch, units, seeds):
     )
 
 
-PACK_ARCHS = [a for a in ARCHITECTURES if packable(a, config["units"], config["seeds"])]
+PACK_ARCHS = [  # the units of every task allow it (a task may have a surrogate of its own)
+    a
+    for a in ARCHITECTURES
+    if all(packable(a, job_settings(t)["units"], config["seeds"]) for t in TASKS)
+]
 # a pack stacks its seeds' batches: SOT's (cut within shuffled shards) match only when every
 # training shard holds as many trials
 PACK_TASKS = [
@@ -251,7 +265,10 @@ PACK_VARIANTS = [  # a variant with seeds of its own (`seeds:`) trains them alon
     v
     for v in VARIANTS
     if variant_seeds(v) == STUDY["seeds"]
-    and packable(STUDY_ARCH, job_settings(TASKS[0], v)["units"], STUDY["seeds"])
+    and all(
+        packable(STUDY_ARCH, job_settings(t, v)["units"], STUDY["seeds"])
+        for t in STUDY["tasks"]
+    )
 ]
 
 
