@@ -8,6 +8,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[1] / "docs" / "study" / "sot_ladder" / "table.py"
 
 
@@ -40,3 +42,5 @@ def test_the_rule_reads_the_last_epoch_and_counts_seeds(tmp_path):
     assert (result["LIF"]["left"], result["LIF"]["verdict"]) == (1, "no")
     assert (result["BLI"]["left"], result["BLI"]["verdict"]) == (2, "no verdict")
     assert result["HBA"]["runs"][0]["activity"] == [5.0, 4.0]
+    assert result["HBA"]["last"] == (pytest.approx(0.05), pytest.approx(0.0360555, rel=1e-5), 3)  # 0.01, 0.06, 0.08
+    assert result["BLI"]["last"] == (0.01, 0.0, 2)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
+
 from glifbench.analysis.runs import load_metrics
 from glifbench.names import UNIT_TYPES
 
@@ -22,7 +24,9 @@ def verdicts(root: Path, line: float = 0.07, seeds: int = 3, needed: int = 2) ->
     """Per unit type under ``root`` (``<unit>/seed<k>/``, read by the analysis's ``load_metrics``;
     the registry's order): its ``runs`` by seed (validation MSE per epoch, the first epoch's
     activity in % per layer), how many ``left`` chance (last epoch's validation MSE below ``line``)
-    and the ``verdict`` ("yes" / "no" with at least ``seeds`` runs, else "no verdict")."""
+    the ``verdict`` ("yes" / "no" with at least ``seeds`` runs, else "no verdict") and ``last``, the
+    last epoch's validation MSE over the seeds as ``(mean, sd, n)`` (sample sd; 0 for one run), the
+    form of Table III's SOT column."""
     folders = sorted(p.parent for p in root.glob("*/seed*/metrics.csv"))
     if not folders:
         return {}
@@ -34,7 +38,9 @@ def verdicts(root: Path, line: float = 0.07, seeds: int = 3, needed: int = 2) ->
                 for seed, run in metrics[metrics.unit == unit].groupby("seed")}  # fmt: skip
         left = sum(run["val"][-1] < line for run in runs.values())
         verdict = ("yes" if left >= needed else "no") if len(runs) >= seeds else "no verdict"
-        table[unit] = {"runs": runs, "left": left, "verdict": verdict}
+        last = np.array([run["val"][-1] for run in runs.values()])
+        table[unit] = {"runs": runs, "left": left, "verdict": verdict,
+                       "last": (float(last.mean()), float(last.std(ddof=1)) if len(last) > 1 else 0.0, len(last))}
     return table
 
 
@@ -51,12 +57,14 @@ def main() -> None:
     if not table:
         raise SystemExit(f"no runs under {root}")
     print(f"| {args.arch} unit | seed: validation MSE per epoch (activity after epoch 1, layers %) | "
-          f"seeds below {args.line} / run | learns (>= {args.needed} of {args.seeds}) |")  # fmt: skip
-    print("|---|---|---|---|")
+          f"seeds below {args.line} / run | learns (>= {args.needed} of {args.seeds}) | last epoch, mean ± sd (n) |")  # fmt: skip
+    print("|---|---|---|---|---|")
     for unit, row in table.items():
         cells = [f"{seed}: {' / '.join(f'{v:.4f}' for v in run['val'])} ({' / '.join(f'{a:.0f}' for a in run['activity'])})"
                  for seed, run in row["runs"].items()]  # fmt: skip
-        print(f"| {unit} | {'<br>'.join(cells)} | {row['left']} / {len(row['runs'])} | {row['verdict']} |")
+        mean, sd, n = row["last"]
+        print(f"| {unit} | {'<br>'.join(cells)} | {row['left']} / {len(row['runs'])} | {row['verdict']} | "
+              f"{mean:.4f} ± {sd:.4f} ({n}) |")  # fmt: skip
 
 
 if __name__ == "__main__":
