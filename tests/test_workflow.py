@@ -51,9 +51,13 @@ def test_defaults_fill_what_snakemake_fills():
     """glifbench.settings.schema_defaults fills a config as Snakemake's validate(set_default=True)
     does: a task's own units / model keys and a study's common overrides are not invented."""
     from helpers import config_defaults
+    from snakemake.utils import validate
 
+    filled: dict = {}
+    validate(filled, str(REPO / "workflow" / "schemas" / "config.schema.yaml"), set_default=True)
     defaults = config_defaults()
-    assert not set(defaults["units"]) & {"sot", "mnist", "fsdd"} and not set(defaults["model"]) & {"sot", "fsdd"}
+    assert json.loads(json.dumps(defaults)) == json.loads(json.dumps(filled))
+    assert not {"sot", "mnist", "fsdd"} & (set(defaults["units"]) | set(defaults["model"]))
     assert defaults["study"]["common"] == {} and defaults["units"]["dt_tau_v"] == 0.2
 
 
@@ -589,9 +593,11 @@ def test_a_corrupt_shard_is_removed_and_rebuilt(tmp_path):
 
 def test_a_tasks_own_units_and_model_keys_reach_its_jobs_only(tmp_path):
     """`units.<task>` / `model.<task>` change that task's jobs alone, stay as written (a global key
-    the user set is not reset to its default for the task), and a study variant's keys win."""
+    the user set is not reset to its default for the task), and a study variant's keys win, over
+    the study's common keys too, a task's among them."""
     config = ["--config", "units={dt_tau_u: 0.3, sot: {dt_tau_v: 0.5}}", "model={sot: {calibrate_activity: 0.05}}",
-              "study={tasks: [sot, fsdd], units: [LIF], variants: {v: {units: {dt_tau_v: 0.4, fsdd: {slope: 2}}}}}"]  # fmt: skip
+              "study={tasks: [sot, fsdd], units: [LIF], common: {units: {sot: {dt_tau_v: 0.45}, fsdd: {slope: 3}}}, "
+              "variants: {v: {units: {dt_tau_v: 0.4, fsdd: {slope: 2}}}}}"]  # fmt: skip
     written = snakemake("--cores", "1", *config, "--", "settings", cwd=tmp_path)
     assert written.returncode == 0, written.stdout + written.stderr
     seen = {}

@@ -183,8 +183,10 @@ def job_settings(task, variant=None):
         overrides = deep_merge(STUDY["common"], STUDY["variants"][variant])
         overrides.pop("seeds", None)
         sections = deep_merge(sections, overrides)
-        model = deep_merge(model, for_task(overrides.get("model", {}), task))
-        units = deep_merge(units, for_task(overrides.get("units", {}), task))
+        # the study's common keys, then the variant's own (a task's among them) on top
+        for layer in (STUDY["common"], STUDY["variants"][variant]):
+            model = deep_merge(model, for_task(layer.get("model", {}), task))
+            units = deep_merge(units, for_task(layer.get("units", {}), task))
     training = sections["training"]
     settings = dict(training[task])
     settings.update({k: training[k] for k in JOB_TRAINING_KEYS})
@@ -239,10 +241,13 @@ def packable(arch, units, seeds):
     )
 
 
-PACK_ARCHS = [  # the units of every task allow it (a task may have a surrogate of its own)
+PACK_ARCHS = [  # the units of every task the grid trains allow it (a task's own surrogate)
     a
     for a in ARCHITECTURES
-    if all(packable(a, job_settings(t)["units"], config["seeds"]) for t in TASKS)
+    if all(
+        packable(a, job_settings(t)["units"], config["seeds"])
+        for t in {task for task, _, _ in JOBS}
+    )
 ]
 # a pack stacks its seeds' batches: SOT's (cut within shuffled shards) match only when every
 # training shard holds as many trials
