@@ -159,6 +159,30 @@ def test_calibration_reaches_the_target_activity_in_every_spiking_layer(unit):
     assert all(r["scale"] > 1 for r in report.values())  # default init is too quiet
 
 
+def test_calibrating_the_bias_too_brings_a_leakless_integrator_to_its_target():
+    """A BI layer integrates its bias over the trial: with positive biases no scale of the weights
+    alone brings it down to the target; scaling the whole input current does, and leaves the
+    weights' ratio to the biases as it was."""
+    from glifbench.models.calibration import calibrate_activity
+
+    x = torch.randn(30, 2, 1, 30, 30, generator=torch.Generator().manual_seed(1))  # standardised frames
+    reached = {}
+    for scale_bias in (False, True):
+        torch.manual_seed(6)
+        net = build_network("sot", "CRNN", "BI", init_gain=1.0, channels=(4, 4), readout="softargmax")
+        with torch.no_grad():
+            for layer in (net.body[0], net.body[1]):
+                layer.ff.bias.fill_(0.5)
+        before = net.body[0].ff.weight.clone()
+        report = calibrate_activity(net, x, target=0.05, scale_bias=scale_bias)
+        reached[scale_bias] = report["body.0"]["activity"]
+        scale = report["body.0"]["scale"]
+        assert torch.allclose(net.body[0].ff.weight, before * scale)
+        assert net.body[0].ff.bias[0].item() == pytest.approx(0.5 * scale if scale_bias else 0.5)
+    assert reached[False] > 0.5  # stuck at the lowest scale, 1/8
+    assert reached[True] == pytest.approx(0.05, abs=0.02)
+
+
 def test_calibration_leaves_real_and_sign_networks_alone():
     from glifbench.models.calibration import calibrate_activity
 

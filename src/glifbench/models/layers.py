@@ -76,7 +76,8 @@ class UnitLayer(nn.Module):
     It keeps the fraction of active units per time step of the last forward pass (``activity``,
     ``[T]``; recording costs a pass over the output: switched off for training steps by
     :meth:`glifbench.models.Network.record_activity`) and names the weight tensors that feed its
-    units (:meth:`feeding_weights`: scaled by ``init_gain`` and by the activity calibration).
+    units (:meth:`feeding_weights`: scaled by ``init_gain`` and by the activity calibration) and the
+    biases of that current (:meth:`feeding_biases`).
     """
 
     activity: torch.Tensor | None = None
@@ -85,6 +86,11 @@ class UnitLayer(nn.Module):
     unit: Unit
 
     def feeding_weights(self) -> list[nn.Parameter]:
+        raise NotImplementedError
+
+    def feeding_biases(self) -> list[nn.Parameter]:
+        """The biases added to the units' input current (scaled by the calibration only with
+        ``model.calibrate_bias``)."""
         raise NotImplementedError
 
     def _emit(self, out: torch.Tensor, potential: torch.Tensor | None) -> torch.Tensor:
@@ -121,6 +127,9 @@ class RecurrentConv(UnitLayer):
     def feeding_weights(self) -> list[nn.Parameter]:
         return [self.ff.weight, self.rec.weight]
 
+    def feeding_biases(self) -> list[nn.Parameter]:
+        return [self.ff.bias]  # conv_rec has none
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._emit(*run_recurrent(self.unit, self.ff, self.rec, x, self.emit_potential))
 
@@ -136,6 +145,9 @@ class FeedForwardConv(UnitLayer):
     def feeding_weights(self) -> list[nn.Parameter]:
         return [self.ff.weight]
 
+    def feeding_biases(self) -> list[nn.Parameter]:
+        return [self.ff.bias]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._emit(*_unit_or_relu(self.unit, _over_time(self.ff, x), self.emit_potential))
 
@@ -150,6 +162,9 @@ class DenseUnit(UnitLayer):
 
     def feeding_weights(self) -> list[nn.Parameter]:
         return [self.linear.weight]
+
+    def feeding_biases(self) -> list[nn.Parameter]:
+        return [self.linear.bias]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._emit(*_unit_or_relu(self.unit, _over_time(self.linear, x), self.emit_potential))

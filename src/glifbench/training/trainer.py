@@ -234,7 +234,8 @@ def calibrate(spec: JobSpec, model: Network, stream, device) -> None:
 
     torch.manual_seed(_epoch_seed(spec.seed, 1_000_000))
     batch = next(iter(stream.batches(8, np.random.default_rng([spec.seed, 1_000_000]))))  # 8 trials suffice
-    report = calibrate_activity(model, batch.inputs.to(device), spec.config["model"]["calibrate_activity"])
+    options = spec.config["model"]
+    report = calibrate_activity(model, batch.inputs.to(device), options["calibrate_activity"], options["calibrate_bias"])
     if report:
         log.info("%s: initial activity calibrated: %s", spec.name,
                  {k: (round(v["scale"], 3), round(v["activity"], 3)) for k, v in report.items()})  # fmt: skip
