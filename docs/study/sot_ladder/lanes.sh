@@ -24,6 +24,9 @@ queue=$(realpath "$1")
 log=$queue.log
 work=$(realpath -m "${WORK:-..}/sot-ladder")  # relative to where the lane was started
 cd "$(dirname "$0")/../../.."
+# this checkout's code, also where the environment has another checkout installed (pip install -e);
+# run lanes from a worktree of their own (DEVELOPERS.md) so that code changes reach no job
+export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}
 # under the lock: drop blank and comment lines, then take the first line (none: the queue is empty)
 take_line='sed -i -e "s/\r$//" -e "/^[[:space:]]*\(#.*\)\?$/d" "$0"; [ -s "$0" ] || exit 0; head -n1 "$0"; sed -i 1d "$0"'
 while true; do
