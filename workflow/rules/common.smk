@@ -176,18 +176,14 @@ def all_runs(files=("metrics.csv",)):
 def job_settings(task, variant=None):
     """The settings of one training job: its task's training section, model and units (each with
     the task's own keys on top: glifbench.settings.for_task), with a study variant's overrides on
-    top of those (study jobs)."""
-    sections = {k: config[k] for k in ("training", "model", "units")}
+    top of those (study jobs): the study's common keys, then the variant's own."""
+    layers = [] if variant is None else [STUDY["common"], STUDY["variants"][variant]]
+    training = config["training"]
     model, units = (for_task(config[k], task) for k in ("model", "units"))
-    if variant is not None:
-        overrides = deep_merge(STUDY["common"], STUDY["variants"][variant])
-        overrides.pop("seeds", None)
-        sections = deep_merge(sections, overrides)
-        # the study's common keys, then the variant's own (a task's among them) on top
-        for layer in (STUDY["common"], STUDY["variants"][variant]):
-            model = deep_merge(model, for_task(layer.get("model", {}), task))
-            units = deep_merge(units, for_task(layer.get("units", {}), task))
-    training = sections["training"]
+    for layer in layers:
+        training = deep_merge(training, layer.get("training", {}))
+        model = deep_merge(model, for_task(layer.get("model", {}), task))
+        units = deep_merge(units, for_task(layer.get("units", {}), task))
     settings = dict(training[task])
     settings.update({k: training[k] for k in JOB_TRAINING_KEYS})
     return {"training": settings, "model": model, "units": units}

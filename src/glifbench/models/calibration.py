@@ -47,11 +47,11 @@ def calibrate_activity(
     network.record_activity(True)
     report = {}
     for name, layer in calibratable_layers(network):
-        weights = layer.feeding_weights() + (layer.feeding_biases() if scale_bias else [])
-        base = [w.clone() for w in weights]
+        scaled = layer.feeding_weights() + (layer.feeding_biases() if scale_bias else [])
+        base = [w.clone() for w in scaled]
 
         def activity(scale: float) -> float:
-            for w, b in zip(weights, base, strict=True):
+            for w, b in zip(scaled, base, strict=True):
                 w.copy_(b * scale)
             network(inputs)
             return float(layer.activity.mean())
