@@ -52,23 +52,25 @@ except ConfigError as err:
 _scale = config.get("scale", "demo")
 with open(workflow.source_path(f"../presets/{_scale}.yaml")) as _fh:
     _resolved = deep_merge(yaml.safe_load(_fh) or {}, config)
-#    Study overrides and a task's own units / model keys hold only what they change: keep them
-#    as written, not filled with defaults.
-_overrides = {
-    k: json.loads(json.dumps(_resolved.get("study", {}).get(k, {})))
-    for k in ("common", "variants")
-}
-_task_keys = {
-    (section, task): json.loads(json.dumps(_resolved[section][task]))
-    for section in ("units", "model")
-    for task in TASKS
-    if task in _resolved.get(section, {})
+#    Study overrides (always, {} where absent) and a task's own units / model keys (where set)
+#    hold only what they change: keep them as written, not filled with defaults.
+_as_written = {
+    (section, key): json.loads(json.dumps(_resolved.get(section, {}).get(key, {})))
+    for section, key in [
+        ("study", "common"),
+        ("study", "variants"),
+        *[
+            (s, t)
+            for s in ("units", "model")
+            for t in TASKS
+            if t in _resolved.get(s, {})
+        ],
+    ]
 }
 check_config(_resolved, _schema)
 validate(_resolved, SCHEMA, set_default=True)  # fills the schema's defaults
-_resolved["study"].update(_overrides)
-for (_section, _task), _written in _task_keys.items():
-    _resolved[_section][_task] = _written
+for (_section, _key), _written in _as_written.items():
+    _resolved[_section][_key] = _written
 config.clear()
 config.update(_resolved)
 
