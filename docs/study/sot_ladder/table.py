@@ -23,7 +23,7 @@ import numpy as np
 
 from glifbench.analysis.runs import load_metrics
 from glifbench.names import UNIT_TYPES
-from glifbench.tables.claims import beats
+from glifbench.tables.claims import MISSING, beats
 from glifbench.tasks import task
 
 
@@ -31,10 +31,9 @@ def verdicts(root: Path, line: float = 0.07, seeds: int = 3, needed: int = 2) ->
     """Per unit type under ``root`` (``<unit>/seed<k>/``, read by the analysis's ``load_metrics``;
     the registry's order): its ``runs`` by seed (validation MSE per epoch, the first epoch's
     activity in % per layer), how many ``left`` chance (last epoch's validation MSE below ``line``),
-    the ``verdict`` ("yes" / "no" once the ``seeds`` - runs still to run cannot change it, else
-    "no verdict") and ``last``, the
-    last epoch's validation MSE over the seeds as ``(mean, sd, n)`` (sample sd; 0 for one run), the
-    form of Table III's SOT column."""
+    the ``verdict`` ("yes" / "no" once the seeds still to run, ``seeds`` minus those run, cannot
+    change it, else "no verdict") and ``last``, the last epoch's validation MSE over the seeds as
+    ``(mean, sd, n)`` (sample sd; 0 for one run), the form of Table III's SOT column."""
     folders = sorted(p.parent for p in root.glob("*/seed*/metrics.csv"))
     if not folders:
         return {}
@@ -89,7 +88,7 @@ def against(row: dict, reference: dict | None) -> str:
     errors of the difference (the project's rule, validation MSE: lower is better), "not resolved"
     within them, the rule's own words with one seed on either side or no reference."""
     if reference is None:
-        return f"{beats(task('sot'), None, None)}"
+        return MISSING
     stat = [dict(zip(("mean", "sd", "n"), r["last"])) for r in (row, reference)]
     verdict = beats(task("sot"), *stat)
     word = {"yes": "lower", "no": "higher"}.get(verdict, verdict)
