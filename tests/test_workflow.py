@@ -616,6 +616,22 @@ def test_a_tasks_own_units_and_model_keys_reach_its_jobs_only(tmp_path):
     assert not {"sot", "mnist", "fsdd"} & {key for units, _ in seen.values() for key in units}
 
 
+@pytest.mark.parametrize("scale", ["demo", "workstation", "gpu", "paper"])
+def test_every_preset_gives_sot_the_settings_its_study_chose(tmp_path, scale):
+    """The SOT study (docs/study.md, (14)) chose three settings together, for SOT alone: its binary
+    layers calibrated to 5 % active, dt/tau_v 0.5, each trial standardised by its first frame.
+    Every preset's SOT jobs carry them; MNIST's and FSDD's keep the section's values."""
+    written = snakemake("--cores", "1", "--config", f"scale={scale}", "--", "settings", cwd=tmp_path)
+    assert written.returncode == 0, written.stdout + written.stderr
+    seen = {}
+    for path in (tmp_path / "results" / "settings").glob("train-*.json"):
+        task = re.fullmatch(r"train-(sot|mnist|fsdd)-\w+\.json", path.name)[1]
+        settings = json.loads(path.read_text())
+        seen[task] = (settings["units"]["dt_tau_v"], settings["model"]["calibrate_activity"],
+                      settings["training"]["input_norm"])  # fmt: skip
+    assert seen == {"sot": (0.5, 0.05, "first_frame"), "mnist": (0.2, 0.15, "global"), "fsdd": (0.2, 0.15, "global")}
+
+
 def test_settings_reach_commands_as_files_named_by_their_content(tmp_path):
     """Printed commands stay short, and a changed setting is a new file: a job never reads settings
     older than its config, even where Snakemake is told to look at mtimes only (whether a finished
