@@ -8,6 +8,10 @@
 # layered in that order on config.yaml, except `paper` (the preset's own stimulus, no overlay), e.g.
 #   paper+calibrate=0.05+dt_tau_v=0.5+input=first_frame BI 0
 #   contrast_mid+calibrate=0.05 LIF 2
+# The overlays were written for the presets of 7d11396 and before, which set none of SOT's own
+# keys; since 58e968a every preset carries the three SOT defaults (units.sot, model.sot,
+# training.sot), which win over the overlays' section-wide keys, so a spec that leaves one of
+# them out is only what its name says run from a worktree of 7d11396 (pending.txt).
 # A job runs in ${WORK:-..}/sot-ladder/<spec> (its own data, checkpoints and runs: stopped and
 # started again, a job resumes from its checkpoint) at the workstation preset, one thread, MLflow
 # off; the spec's data and settings files are built first under a lock of the spec, so lanes
