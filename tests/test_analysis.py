@@ -176,6 +176,24 @@ def test_figures_build_headless(tmp_path):
     assert plot_activity_time(steps, {"LIF": 0.107}, tmp_path / "time.png", "test").stat().st_size > 1000
 
 
+def test_a_long_title_is_wrapped_to_the_figures_width(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from glifbench.figures.save import save_figure
+
+    long = "Table I -- scale: workstation, seeds: [0, 1, 2], epochs: sot 4; PARTIAL: 14 of the 21 planned runs"
+    fig, ax = plt.subplots(figsize=(4, 3), constrained_layout=True)
+    ax.set_title(long, fontsize=10)
+    fig.suptitle("short", fontsize=10)
+    save_figure(fig, tmp_path / "f.png")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    assert ax.title.get_text().replace("\n", " ") == long and "\n" in ax.title.get_text()
+    assert ax.title.get_window_extent(renderer).width <= fig.bbox.width
+    assert fig._suptitle.get_text() == "short"  # a title that fits is left alone
+
+
 def test_study_summary_and_claims_from_validation_only(tmp_path):
     from glifbench.analysis.study import study_report
     from glifbench.layout import study_run_dir
