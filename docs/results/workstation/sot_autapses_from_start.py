@@ -5,6 +5,8 @@ LIF and BLI of one seed start from the same autapses. This rebuilds each run's n
 point (before the activity calibration, which scales weights by a positive factor and so keeps
 their signs) and compares its autapses with the trained model's: median and fraction positive at
 the start and the end, the fraction that kept its sign, and the correlation of start and end.
+The seed-then-build order is the trainer's (its ``torch.manual_seed(spec.seed)`` before
+``build_model``); if that changes, so must this.
 Usage: python docs/results/workstation/sot_autapses_from_start.py RUNS_ROOT > sot/autapses_from_start.md
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,6 +26,7 @@ from glifbench.models.weights import extract_weights
 
 
 def autapses(model) -> np.ndarray:
+    """The autapses of every recurrent layer of ``model``, in layer order."""
     return np.asarray(weight_sets(extract_weights(model))["autapses"])
 
 
@@ -32,7 +36,7 @@ def main(root: str) -> None:
     for unit in ("LIF", "BLI"):
         for seed in (0, 1, 2):
             folder = run_dir("sot", "CRNN", unit, seed, root)
-            config = json.load(open(f"{folder}/config.json"))["config"]
+            config = json.loads(Path(folder, "config.json").read_text())["config"]
             torch.manual_seed(seed)
             start = autapses(network_from_config("sot", "CRNN", unit, config))
             end = autapses(load_model(folder))
