@@ -81,6 +81,21 @@ def test_resume_equals_uninterrupted(tmp_path, fsdd_file):
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
+def test_a_runs_initial_network_is_the_one_its_job_started_from(tmp_path, fsdd_file):
+    from glifbench.models.saved import load_initial_model, load_model
+    from glifbench.training.trainer import start_job
+
+    settings = job_config("fsdd", {"epochs": 1, "batch_size": 8, "lr": 0.002}, {**MODEL, "calibrate_activity": None})
+    job = JobSpec("fsdd", "CRNN", "LIF", 5, tmp_path / "run", tmp_path / "ckpt.pt", {"arrays": str(fsdd_file)}, settings)
+    started = {k: v.clone() for k, v in start_job(job).model.state_dict().items()}
+    train(job)
+    torch.manual_seed(123)  # what the global generator held before does not matter
+    initial, trained = load_initial_model(tmp_path / "run").state_dict(), load_model(tmp_path / "run").state_dict()
+    assert initial.keys() == started.keys()
+    assert all(torch.equal(initial[k], started[k]) for k in started)
+    assert not all(torch.equal(trained[k], started[k]) for k in started)  # and training moved it
+
+
 @needs_cpp_compiler()
 def test_compiled_units_train_as_eager_ones_and_continue_their_checkpoints(tmp_path, fsdd_file):
     data = {"arrays": str(fsdd_file)}

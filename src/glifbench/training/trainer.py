@@ -38,7 +38,7 @@ from glifbench.errors import Terminated, TrainingError
 from glifbench.io import atomic_path, save_json
 from glifbench.layout import TEST_FILE
 from glifbench.models.networks import Network
-from glifbench.models.saved import network_from_config
+from glifbench.models.saved import initial_network
 from glifbench.settings import config_hash
 from glifbench.tasks import Task, task
 from glifbench.data.streams import data_identity, open_stream, open_streams
@@ -138,7 +138,8 @@ def device_name(device: torch.device) -> str:
 
 
 def build_model(spec: JobSpec) -> Network:
-    return network_from_config(spec.task, spec.arch, spec.unit, spec.config)
+    """The job's network at its start (:func:`glifbench.models.saved.initial_network`: seeded, then built)."""
+    return initial_network(spec.task, spec.arch, spec.unit, spec.config, spec.seed)
 
 
 def build_optimizer(spec: JobSpec, model: Network, capturable: bool = False) -> torch.optim.Optimizer:
@@ -279,7 +280,6 @@ def start_job(spec: JobSpec, run_id: str | None = None) -> JobState:
     device = pick_device(s["device"])
     torch.set_num_threads(s["threads"])
     torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.manual_seed(spec.seed)
     model = build_model(spec).to(device)
     if use_channels_last(s["channels_last"], device):
         model.to(memory_format=torch.channels_last)  # its 4-D tensors: the 2-D convolutions' weights
