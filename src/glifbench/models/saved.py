@@ -43,6 +43,7 @@ def initial_network(task: str, arch: str, unit: str, config: Mapping[str, Any], 
 
 
 def _run_meta(run_dir: Path, *names: str) -> dict[str, Any]:
+    """The run's ``config.json``, once it and the files ``names`` are there (else a clear error)."""
     for name in ("config.json", *names):
         if not (run_dir / name).is_file():
             raise DataError(f"run file missing: {run_dir / name}")
