@@ -57,6 +57,16 @@ def test_mean_squared():
     assert mean_squared(np.array([1.0, -3.0])) == pytest.approx(5.0)
 
 
+def test_recurrent_amplitude_pools_every_recurrent_element_of_every_layer():
+    from glifbench.analysis.weights import recurrent_amplitude
+    from glifbench.models.weights import LayerWeights
+
+    small = LayerWeights("a", torch.zeros(1, 1, 3), torch.full((1, 1, 3), 2.0), torch.tensor([2.0]))  # autapse included
+    large = LayerWeights("b", torch.ones(2, 1, 3), torch.full((2, 2, 3), -1.0), torch.tensor([-1.0, -1.0]))
+    assert recurrent_amplitude([small]) == pytest.approx(4.0)
+    assert recurrent_amplitude([small, large]) == pytest.approx((3 * 4.0 + 12 * 1.0) / 15)  # pooled, not a mean of layers
+
+
 def _write_run(root: Path, task, arch, unit, seed, rows):
     d = root / task / arch / unit / f"seed{seed}"
     d.mkdir(parents=True)

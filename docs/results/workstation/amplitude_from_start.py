@@ -21,18 +21,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
-from glifbench.analysis.weights import mean_squared
+from glifbench.analysis.weights import recurrent_amplitude
 from glifbench.layout import run_dir
 from glifbench.models.saved import load_model
 from glifbench.models.weights import extract_weights
 from glifbench.training.trainer import JobSpec, start_job
-
-
-def recurrent(model) -> np.ndarray:
-    """Every recurrent kernel element of ``model``'s recurrent convolutions, in layer order."""
-    return np.concatenate([layer.recurrent.numpy().ravel() for layer in extract_weights(model)])
 
 
 def start_of(folder: Path, scratch: Path):
@@ -52,11 +45,11 @@ def main(task: str, root: str, seeds: list[int], units: list[str]) -> None:
             start, end, ratios = [], [], []
             for seed in seeds:
                 folder = Path(run_dir(task, "CRNN", unit, seed, root))
-                a, b = recurrent(start_of(folder, Path(scratch))), recurrent(load_model(folder))
-                start.append(a)
-                end.append(b)
-                ratios.append(mean_squared(b) / mean_squared(a))
-            s, e = mean_squared(np.concatenate(start)), mean_squared(np.concatenate(end))
+                a, b = extract_weights(start_of(folder, Path(scratch))), extract_weights(load_model(folder))
+                start += a
+                end += b
+                ratios.append(recurrent_amplitude(b) / recurrent_amplitude(a))
+            s, e = recurrent_amplitude(start), recurrent_amplitude(end)
             print(f"| {unit} | {s:.4g} | {e:.4g} | {' / '.join(f'{r:.2f}' for r in ratios)} |")
 
 

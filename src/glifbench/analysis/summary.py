@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from glifbench.analysis.runs import final_epochs, finished_runs, load_metrics, load_tests
-from glifbench.analysis.weights import compare, mean_squared, weight_sets
+from glifbench.analysis.weights import compare, recurrent_amplitude, weight_sets
 from glifbench.errors import DataError
 from glifbench.figures.analysis import plot_activity, plot_activity_time, plot_amplitude, plot_autapses
 from glifbench.figures.curves import plot_curves
@@ -162,8 +162,8 @@ def weight_report(runs_root: Path, out: Path, figures: Path, tasks: Sequence[str
         amplitude = []
         for task in tasks:
             for unit in units:
-                rec = np.concatenate([l.recurrent.numpy().ravel() for l in layers[(task, unit)]])
-                amplitude.append({"task": task, "unit": unit, "recurrent mean-squared amplitude": mean_squared(rec),
+                amplitude.append({"task": task, "unit": unit,
+                                  "recurrent mean-squared amplitude": recurrent_amplitude(layers[(task, unit)]),
                                   "paper": _paper_amplitude(task, unit)})  # fmt: skip
         write_table(pd.DataFrame(amplitude), out / "recurrent_amplitude", f"Recurrent weight amplitude per unit type -- {note}")
         plot_amplitude(pd.DataFrame(amplitude), figures / "recurrent_amplitude.png", f"Recurrent weight amplitude -- {note}")

@@ -54,3 +54,9 @@ def compare(a: Mapping[str, np.ndarray], b: Mapping[str, np.ndarray], names: tup
 def mean_squared(values: np.ndarray) -> float:
     """Mean-squared amplitude ``mean(w^2)``."""
     return float(np.mean(np.square(values)))
+
+
+def recurrent_amplitude(layers: Iterable[LayerWeights]) -> float:
+    """Mean-squared amplitude of every recurrent kernel element of ``layers`` (autapses
+    included), pooled over the layers (of one or several models): ``mean(W_rec^2)``."""
+    return mean_squared(np.concatenate([layer.recurrent.numpy().ravel() for layer in layers]))
